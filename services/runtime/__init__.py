@@ -1,0 +1,1 @@
+"""The shared kit every Chirp service is built from, one module per concern."""
