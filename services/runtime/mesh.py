@@ -75,7 +75,20 @@ def _venv_binary(name: str) -> str:
     return found
 
 
-async def _wait_for(what: str, check: Callable[[], Awaitable[bool]], timeout_s: float) -> None:
+def nats_argv(port: int, store_dir: Path) -> list[str]:
+    """nats-server with JetStream, file storage in store_dir, on loopback only."""
+    return [_venv_binary("nats-server"), "-a", "127.0.0.1", "-p", str(port), "-js", "-sd", str(store_dir), "-n", "chirp"]
+
+
+def valkey_argv(port: int, data_dir: Path) -> list[str]:
+    """valkey-server on loopback with an append-only file, so hot data survives a restart."""
+    return [
+        valkey_binary(), "--bind", "127.0.0.1", "--port", str(port), "--dir", str(data_dir),
+        "--appendonly", "yes", "--save", "", "--protected-mode", "yes", "--daemonize", "no",
+    ]
+
+
+async def wait_for(what: str, check: Callable[[], Awaitable[bool]], timeout_s: float) -> None:
     deadline = time.monotonic() + timeout_s
     while time.monotonic() < deadline:
         try:
@@ -87,7 +100,7 @@ async def _wait_for(what: str, check: Callable[[], Awaitable[bool]], timeout_s: 
     raise TimeoutError(f"{what} was not ready within {timeout_s:.0f}s")
 
 
-async def _tcp_open(port: int) -> bool:
+async def tcp_open(port: int) -> bool:
     _, writer = await asyncio.open_connection("127.0.0.1", port)
     writer.close()
     await writer.wait_closed()
@@ -164,7 +177,7 @@ class Mesh:
         for info in SERVICES:
             await self.supervisor.start(self._spec(info.name, [sys.executable, "-m", f"services.{info.name}"], env))
         await asyncio.gather(*(
-            _wait_for(f"{info.name} service", lambda p=self.ports.services[info.name]: grpc_serving(p), timeout_s)
+            wait_for(f"{info.name} service", lambda p=self.ports.services[info.name]: grpc_serving(p), timeout_s)
             for info in SERVICES
         ))
         await self._start_envoy(timeout_s)
@@ -173,16 +186,10 @@ class Mesh:
         nats_dir = self.data_dir / "nats"
         valkey_dir = self.data_dir / "valkey"
         valkey_dir.mkdir(parents=True, exist_ok=True)
-        await self.supervisor.start(self._spec("nats", [
-            _venv_binary("nats-server"), "-a", "127.0.0.1", "-p", str(self.ports.nats),
-            "-js", "-sd", str(nats_dir), "-n", "chirp",
-        ]))
-        await self.supervisor.start(self._spec("valkey", [
-            valkey_binary(), "--bind", "127.0.0.1", "--port", str(self.ports.valkey), "--dir", str(valkey_dir),
-            "--appendonly", "yes", "--save", "", "--protected-mode", "yes", "--daemonize", "no",
-        ]))
-        await _wait_for("NATS", lambda: _tcp_open(self.ports.nats), timeout_s)
-        await _wait_for("Valkey", lambda: _tcp_open(self.ports.valkey), timeout_s)
+        await self.supervisor.start(self._spec("nats", nats_argv(self.ports.nats, nats_dir)))
+        await self.supervisor.start(self._spec("valkey", valkey_argv(self.ports.valkey, valkey_dir)))
+        await wait_for("NATS", lambda: tcp_open(self.ports.nats), timeout_s)
+        await wait_for("Valkey", lambda: tcp_open(self.ports.valkey), timeout_s)
 
     async def _start_envoy(self, timeout_s: float) -> None:
         from gateway.envoy_config import render
@@ -204,8 +211,8 @@ class Mesh:
             stats = await asyncio.to_thread(_http_get, f"{admin}/stats?filter=jwks_fetch_success")
             return any(line.rsplit(":", 1)[-1].strip() not in ("", "0") for line in stats.splitlines())
 
-        await _wait_for("Envoy", ready, timeout_s)
-        await _wait_for("Envoy's JWKS", jwks_loaded, timeout_s)
+        await wait_for("Envoy", ready, timeout_s)
+        await wait_for("Envoy's JWKS", jwks_loaded, timeout_s)
 
     async def stop(self) -> None:
         # Edge first so no new requests arrive, infrastructure last so services drain cleanly.

@@ -85,15 +85,26 @@ class SqliteUserStore:
     ) -> None:
         created = account.created_at.timestamp()
 
+        username_key, email_key = normalize_username(account.username), normalize_email(account.email)
+
         def write(conn: sqlite3.Connection) -> None:
+            # Inside the write transaction nothing can slip in between this look and the insert;
+            # looking first makes a clash on both report the username, as users expect.
+            taken = conn.execute(
+                "SELECT username_key = ? AS username_clash FROM accounts WHERE username_key = ? OR email_key = ?",
+                (username_key, username_key, email_key),
+            ).fetchall()
+            if any(row["username_clash"] for row in taken):
+                raise UsernameTaken()
+            if taken:
+                raise EmailTaken()
             try:
                 conn.execute(
                     "INSERT INTO accounts (id, username, username_key, email, email_key, password_hash, name,"
                     " bio, location, website, avatar_url, is_private, created_at, updated_at)"
                     " VALUES (?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?)",
                     (
-                        account.id, account.username, normalize_username(account.username), account.email,
-                        normalize_email(account.email), password_hash, account.name, account.bio,
+                        account.id, account.username, username_key, account.email, email_key, password_hash, account.name, account.bio,
                         account.location, account.website, account.avatar_url, int(account.is_private),
                         created, created,
                     ),
