@@ -152,6 +152,8 @@ def _resolve_field_path(message_name: str, field_path: str) -> str | None:
     """None when field_path (dotted) names a field of the message; otherwise why not."""
     messages = messages_by_name()
     message = messages.get(message_name)
+    if message is None:
+        return f"request type {message_name.lstrip('.')} is not declared"
     for depth, part in enumerate(field_path.split(".")):
         if message is None:
             return f"{'.'.join(field_path.split('.')[:depth])} is not a message"
