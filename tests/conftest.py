@@ -33,7 +33,7 @@ async def nats_url(tmp_path_factory: pytest.TempPathFactory) -> AsyncIterator[st
 
 
 async def start_mesh(data_dir: Path) -> Mesh:
-    mesh = Mesh(data_dir, MeshPorts.free(), log_level="warning")
+    mesh = Mesh(data_dir, MeshPorts.free(), log_level="info")
     try:
         await mesh.start(timeout_s=90)
     except BaseException:

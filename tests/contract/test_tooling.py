@@ -154,7 +154,8 @@ def test_the_first_matching_jwt_rule_grants_each_bindings_access(rpcs):
 
 
 def test_the_last_jwt_rule_fails_closed(rpcs):
-    assert jwt_rules(rpcs)[-1] == {"match": {"prefix": "/"}, "requires": REQUIRE_TOKEN}
+    last = jwt_rules(rpcs)[-1]
+    assert last == {"match": {"prefix": "/"}, "requires": REQUIRE_TOKEN}, f"last jwt rule is {last}, not fail-closed"
 
 
 # --- template_regex ------------------------------------------------------------------------------
