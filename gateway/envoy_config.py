@@ -151,9 +151,10 @@ def jwt_rules(rpcs: list[Rpc]) -> list[dict[str, Any]]:
                 },
                 rpc.access,
             ))
-    # CORS preflights are answered by the cors filter before this one; anything else undeclared
-    # needs a token, so a path missing from the rules fails closed.
-    rules.append({"match": {"prefix": "/"}, "requires": {"provider_name": PROVIDER}})
+    # Any other path is no RPC: it goes on to the transcoder, which answers 404, rather than
+    # "Jwt is missing". A token sent with it is still verified. Every routed RPC has its own
+    # rule above (paths are normalised before matching), and the services verify tokens again.
+    rules.append({"match": {"prefix": "/"}, "requires": _requirement(annotations_pb2.ACCESS_OPTIONAL_USER)})
     return rules
 
 

@@ -8,7 +8,7 @@ from pathlib import Path
 
 import pytest
 
-from services.runtime.mesh import Mesh, MeshPorts, free_port, nats_argv, tcp_open, wait_for
+from services.runtime.mesh import Mesh, MeshPorts, free_port, nats_argv, tcp_open, valkey_argv, wait_for
 from services.runtime.supervisor import ProcessSpec, Supervisor
 
 
@@ -29,6 +29,18 @@ async def nats_url(tmp_path_factory: pytest.TempPathFactory) -> AsyncIterator[st
     await supervisor.start(ProcessSpec("nats", nats_argv(port, root / "store"), dict(os.environ), root / "nats.log"))
     await wait_for("NATS", lambda: tcp_open(port), 30)
     yield f"nats://127.0.0.1:{port}"
+    await supervisor.stop_all()
+
+
+@pytest.fixture(scope="session")
+async def valkey_url(tmp_path_factory: pytest.TempPathFactory) -> AsyncIterator[str]:
+    """A Valkey server of the tests' own, for runtime and servicer tests."""
+    root = tmp_path_factory.mktemp("valkey")
+    port = free_port()
+    supervisor = Supervisor()
+    await supervisor.start(ProcessSpec("valkey", valkey_argv(port, root), dict(os.environ), root / "valkey.log"))
+    await wait_for("Valkey", lambda: tcp_open(port), 30)
+    yield f"redis://127.0.0.1:{port}/0"
     await supervisor.stop_all()
 
 

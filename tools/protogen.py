@@ -8,7 +8,7 @@ from __future__ import annotations
 
 import argparse
 import filecmp
-import importlib.resources
+import importlib.util
 import sys
 import tempfile
 from pathlib import Path
@@ -27,7 +27,10 @@ EXTRA_DESCRIPTOR_FILES = ["google/rpc/status.proto", "google/rpc/error_details.p
 
 
 def _include_paths() -> list[Path]:
-    googleapis = Path(importlib.resources.files("google.api")).parent.parent  # type: ignore[arg-type]
+    # google/api is a namespace package in a clean install, so locate it through a module file.
+    spec = importlib.util.find_spec("google.api.annotations_pb2")
+    assert spec is not None and spec.origin is not None, "googleapis-common-protos is not installed"
+    googleapis = Path(spec.origin).parents[2]
     well_known = Path(grpc_tools.__file__).parent / "_proto"
     return [PROTO_ROOT, googleapis, well_known]
 

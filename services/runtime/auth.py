@@ -20,6 +20,7 @@ from google.protobuf import descriptor_pool
 
 from chirp.api.v1 import annotations_pb2
 from services.runtime.errors import Unauthenticated
+from services.runtime.revocation import Revocations
 
 
 @dataclass(frozen=True)
@@ -104,8 +105,10 @@ class TokenVerifier:
         audience: str,
         min_refresh_s: float = 5.0,
         leeway_s: float = 5.0,
+        revocations: Revocations | None = None,
     ) -> None:
         self._fetch_jwks = fetch_jwks
+        self._revocations = revocations
         self._issuer = issuer
         self._audience = audience
         self._min_refresh_s = min_refresh_s
@@ -157,9 +160,12 @@ class TokenVerifier:
         except jwt.PyJWTError:
             raise _invalid_token() from None
         try:
-            return Principal(user_id=int(claims["sub"]), session_id=str(claims["sid"]))
+            principal = Principal(user_id=int(claims["sub"]), session_id=str(claims["sid"]))
         except (TypeError, ValueError):
             raise _invalid_token() from None
+        if self._revocations is not None and await self._revocations.is_revoked(principal.session_id):
+            raise Unauthenticated("SESSION_REVOKED", "This session has ended; sign in again.")
+        return principal
 
 
 def _invalid_token() -> Unauthenticated:

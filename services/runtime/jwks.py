@@ -7,7 +7,9 @@ from typing import Any
 import grpc
 
 from chirp.user.v1 import user_service_pb2, user_service_pb2_grpc
+from services.runtime import valkey
 from services.runtime.auth import TokenVerifier, jwks_from_http_body
+from services.runtime.revocation import Revocations
 from services.runtime.settings import CommonSettings
 
 
@@ -20,4 +22,9 @@ def user_service_verifier(common: CommonSettings) -> TokenVerifier:
         body = await stub.GetJwks(user_service_pb2.GetJwksRequest(), timeout=2.0)
         return jwks_from_http_body(body)
 
-    return TokenVerifier(fetch, issuer=common.jwt_issuer, audience=common.jwt_audience)
+    return TokenVerifier(
+        fetch,
+        issuer=common.jwt_issuer,
+        audience=common.jwt_audience,
+        revocations=Revocations(valkey.connect(common.valkey_url)),
+    )

@@ -1,17 +1,25 @@
-"""Composition root: settings -> store -> keys -> servicer -> App."""
+"""Composition root: settings -> store, keys, clients -> servicer -> App."""
 
 from __future__ import annotations
 
 import json
+from typing import Any
 
+import grpc
+
+from chirp.graph.v1 import graph_service_pb2_grpc
 from chirp.user.v1 import user_service_pb2, user_service_pb2_grpc
-from services.runtime import events
+from services.runtime import events, valkey
 from services.runtime.auth import TokenVerifier
 from services.runtime.ids import SnowflakeGenerator
 from services.runtime.outbox import OutboxRelay
+from services.runtime.revocation import Revocations
 from services.runtime.server import App
+from services.user.graph_client import GraphClient
+from services.user.mail import Mailer, MaildirMailer, SmtpMailer
 from services.user.passwords import Passwords
 from services.user.servicer import UserServicer
+from services.user.sessions import Sessions
 from services.user.settings import Settings
 from services.user.store.sqlite import SqliteUserStore
 from services.user.tokens import SigningKey, TokenIssuer
@@ -30,18 +38,33 @@ async def build(settings: Settings) -> App:
     js = nc.jetstream()
     await events.ensure_stream(js, "user")
     relay = OutboxRelay(store.database, events.EventPublisher(js))
+    cache = valkey.connect(common.valkey_url)
+    revocations = Revocations(cache)
+    graph_channel = grpc.aio.insecure_channel(settings.graph_service_addr)
+    mailer: Mailer = SmtpMailer(settings.smtp) if settings.smtp else MaildirMailer(common.data_dir / "maildir")
 
-    async def local_jwks() -> dict:
+    async def local_jwks() -> dict[str, Any]:
         return json.loads(issuer.jwks_json())
 
     servicer = UserServicer(
-        store, issuer, Passwords(), SnowflakeGenerator(common.worker_id), relay,
-        session_ttl_s=settings.session_ttl_s,
+        store,
+        issuer,
+        Sessions(store, issuer, revocations, session_ttl_s=settings.session_ttl_s,
+                 access_ttl_s=settings.access_token_ttl_s),
+        Passwords(),
+        SnowflakeGenerator(common.worker_id),
+        relay,
+        GraphClient(graph_service_pb2_grpc.GraphServiceStub(graph_channel)),
+        mailer,
+        public_url=settings.public_url,
+        mail_from=settings.mail_from,
+        password_reset_ttl_s=settings.password_reset_ttl_s,
     )
     return App(
         servicers=[(user_service_pb2_grpc.add_UserServiceServicer_to_server, servicer)],
         service_names=[SERVICE_NAME],
-        verifier=TokenVerifier(local_jwks, issuer=common.jwt_issuer, audience=common.jwt_audience),
+        verifier=TokenVerifier(local_jwks, issuer=common.jwt_issuer, audience=common.jwt_audience,
+                               revocations=revocations),
         background=[relay.run],
-        closers=[nc.drain, store.close],
+        closers=[nc.drain, graph_channel.close, cache.aclose, store.close],
     )

@@ -6,6 +6,7 @@ import re
 import unicodedata
 from dataclasses import dataclass
 from datetime import datetime
+from urllib.parse import urlsplit
 
 from services.runtime.errors import InvalidArgument
 
@@ -19,6 +20,8 @@ PASSWORD_MAX = 128
 NAME_MAX = 50
 BIO_MAX = 160
 LOCATION_MAX = 30
+URL_MAX = 2048
+PROFILE_FIELDS = ("name", "bio", "location", "website", "avatar_url")
 
 
 @dataclass(frozen=True)
@@ -33,6 +36,17 @@ class Account:
     avatar_url: str
     is_private: bool
     created_at: datetime
+
+
+@dataclass(frozen=True)
+class NotificationPrefs:
+    follows: bool = True
+    likes: bool = True
+    retweets: bool = True
+    replies: bool = True
+    mentions: bool = True
+    direct_messages: bool = True
+    email: bool = False
 
 
 @dataclass(frozen=True)
@@ -102,3 +116,50 @@ def validate_signup(email: str, username: str, password: str, name: str) -> Sign
         password=validate_password(password),
         name=validate_name(name) or username,
     )
+
+
+def _bounded_text(value: str, field: str, maximum: int, reason: str) -> str:
+    value = unicodedata.normalize("NFC", value.strip())
+    if len(value) > maximum:
+        raise InvalidArgument(reason, f"{field} can have at most {maximum} characters.", {"field": field})
+    if _has_control_chars(value.replace("\n", "")):
+        raise InvalidArgument("INVALID_TEXT", f"{field} cannot contain control characters.", {"field": field})
+    return value
+
+
+def validate_url(value: str, field: str, reason: str) -> str:
+    """An absolute http(s) URL with a host, or empty (which removes it)."""
+    value = value.strip()
+    if not value:
+        return ""
+    try:
+        parts = urlsplit(value)
+        _ = parts.port  # raises ValueError for a port that is not a number
+        valid = parts.scheme in {"http", "https"} and bool(parts.hostname)
+    except ValueError:  # a malformed port or bracketed host
+        valid = False
+    if not valid or len(value) > URL_MAX or any(ch.isspace() for ch in value) or _has_control_chars(value):
+        raise InvalidArgument(reason, f"{field} must be an http or https URL.", {"field": field})
+    return value
+
+
+def validate_profile_changes(changes: dict[str, str]) -> dict[str, str]:
+    """Checks and normalises the profile fields a user asked to change."""
+    checked: dict[str, str] = {}
+    for field, value in changes.items():
+        if field == "name":
+            checked[field] = _bounded_text(value, "name", NAME_MAX, "NAME_TOO_LONG")
+        elif field == "bio":
+            checked[field] = _bounded_text(value, "bio", BIO_MAX, "BIO_TOO_LONG")
+        elif field == "location":
+            checked[field] = _bounded_text(value, "location", LOCATION_MAX, "LOCATION_TOO_LONG")
+        elif field == "website":
+            checked[field] = validate_url(value, "website", "INVALID_WEBSITE")
+        elif field == "avatar_url":
+            checked[field] = validate_url(value, "avatar_url", "INVALID_AVATAR_URL")
+        else:
+            raise InvalidArgument("UNKNOWN_FIELD", f"{field} is not a profile field that can be changed.",
+                                  {"field": field})
+    if "name" in checked and not checked["name"]:
+        raise InvalidArgument("NAME_REQUIRED", "A name cannot be empty.", {"field": "name"})
+    return checked

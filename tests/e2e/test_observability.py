@@ -29,7 +29,7 @@ async def test_service_logs_are_json_with_request_and_user_ids(mesh: Mesh) -> No
 
     async def access_line() -> dict | None:
         for line in log_path.read_text().splitlines():
-            if request_id in line:
+            if request_id in line and json.loads(line)["event"] == "rpc":
                 return json.loads(line)
         return None
 
