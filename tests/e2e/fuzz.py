@@ -1,0 +1,53 @@
+"""Bad-input generators for fuzz-style edge tests, derived from the request messages themselves."""
+
+from __future__ import annotations
+
+import importlib
+from collections.abc import Iterator
+from typing import Any
+
+from google.protobuf.descriptor import Descriptor, FieldDescriptor
+
+from gateway.envoy_config import Rpc
+
+HUGE = "x" * 100_000
+
+_WRONG_SCALARS: dict[int, list[Any]] = {
+    FieldDescriptor.TYPE_STRING: [{"nested": 1}, [1, 2], 12.5],
+    FieldDescriptor.TYPE_INT64: ["abc", {"a": 1}, 1.5, "99999999999999999999999", [1]],
+    FieldDescriptor.TYPE_INT32: ["abc", 1.5, 2**40],
+    FieldDescriptor.TYPE_BOOL: ["maybe", {"b": True}, [True]],
+    FieldDescriptor.TYPE_ENUM: ["NOT_A_VALUE", {"e": 1}],
+    FieldDescriptor.TYPE_MESSAGE: [5, "text", [1, 2]],
+}
+
+MALFORMED_BODIES = [b"{bad json", b"[]", b'"a string"', b"\xff\xfe\x00", b"{" * 2_000, b"null"]
+
+
+def request_descriptor(rpc: Rpc) -> Descriptor:
+    package, service_name, method_name = rpc.grpc_path.strip("/").replace("/", ".").rsplit(".", 2)
+    module = importlib.import_module(f"{package}.{rpc.service}_service_pb2")
+    return module.DESCRIPTOR.services_by_name[service_name].methods_by_name[method_name].input_type
+
+
+def wrong_type_bodies(descriptor: Descriptor) -> Iterator[dict[str, Any]]:
+    """One body per (field, wrong value): each field given a value of the wrong JSON type."""
+    for field in descriptor.fields:
+        repeated = field.is_repeated and not (
+            field.message_type and field.message_type.GetOptions().map_entry)
+        values = ["not-a-list", [{"x": 1}]] if repeated else _WRONG_SCALARS.get(field.type, ["?"])
+        if field.message_type and field.message_type.full_name == "google.protobuf.FieldMask":
+            values = [5, {"paths": 1}]
+        for value in values:
+            yield {field.json_name: value}
+
+
+def huge_bodies(descriptor: Descriptor) -> Iterator[dict[str, Any]]:
+    """One body per string field holding 100,000 characters."""
+    for field in descriptor.fields:
+        if field.type == FieldDescriptor.TYPE_STRING and not field.is_repeated:
+            yield {field.json_name: HUGE}
+
+
+def sample_path(template: str, value: str) -> str:
+    return "/".join(value if part.startswith("{") else part for part in template.split("/"))
