@@ -111,20 +111,30 @@ class EventPublisher:
     thousand events a second; a batch costs about one round trip.
     """
 
-    def __init__(self, js: JetStreamContext) -> None:
+    def __init__(self, js: JetStreamContext, *, ack_timeout_s: float = 10.0) -> None:
         self._js = js
+        self._ack_timeout_s = ack_timeout_s
 
     async def publish(self, events: Sequence[OutgoingEvent]) -> None:
-        """Returns when JetStream has stored every event; raises if any was not stored."""
-        futures = [
-            await self._js.publish_async(
-                e.subject,
-                e.payload,
-                headers={MSG_ID_HEADER: e.event_id, EVENT_TYPE_HEADER: e.event_type},
-            )
-            for e in events
-        ]
-        await asyncio.gather(*futures)
+        """Returns when JetStream has stored every event; raises if any was not stored in time.
+
+        An ack can be lost with its message while NATS reconnects, so every batch has a deadline;
+        the caller retries it, and `Nats-Msg-Id` drops whatever had been stored after all.
+        """
+        futures: list[asyncio.Future[object]] = []
+        try:
+            for e in events:
+                futures.append(await self._js.publish_async(
+                    e.subject,
+                    e.payload,
+                    headers={MSG_ID_HEADER: e.event_id, EVENT_TYPE_HEADER: e.event_type},
+                    wait_stall=self._ack_timeout_s,
+                ))
+            await asyncio.wait_for(asyncio.gather(*futures), timeout=self._ack_timeout_s)
+        finally:
+            for future in futures:
+                if not future.done():
+                    future.cancel()  # frees its slot in the client's pending-publish window
 
 
 class PoisonEvent(Exception):
@@ -193,6 +203,11 @@ class DurableConsumer:
             try:
                 messages = await subscription.fetch(self.batch, timeout=1.0)
             except (nats.errors.TimeoutError, asyncio.TimeoutError):
+                continue
+            except (nats.errors.ConnectionClosedError, nats.errors.NoRespondersError, nats.errors.Error) as exc:
+                # NATS is restarting or unreachable: unacked events will be redelivered later.
+                log.warning("event fetch failed; retrying", consumer=self.durable, error=repr(exc))
+                await asyncio.sleep(1.0)
                 continue
             for msg in messages:
                 await self._handle(msg)
