@@ -9,6 +9,8 @@ import asyncio
 import sqlite3
 import time
 from collections.abc import Sequence
+from dataclasses import dataclass
+from typing import Any, Protocol
 
 from services.runtime.events import EventPublisher, OutgoingEvent
 from services.runtime.logging import get_logger
@@ -36,11 +38,53 @@ def stage(conn: sqlite3.Connection, events: Sequence[OutgoingEvent]) -> None:
     )
 
 
-class OutboxRelay:
-    """Publishes outbox rows in commit order and deletes each batch once JetStream has stored it."""
+@dataclass(frozen=True)
+class OutboxEntry:
+    """An outbox row as a relay sees it: the event, and the key its source deletes it by."""
 
-    def __init__(self, db: Database, publisher: EventPublisher, *, batch: int = 256, poll_s: float = 0.5) -> None:
+    key: Any
+    event: OutgoingEvent
+
+
+class OutboxSource(Protocol):
+    """What the relay needs from an outbox, whatever stores it (SQLite table, Scylla buckets)."""
+
+    async def read(self, limit: int) -> list[OutboxEntry]:
+        """Up to `limit` staged events, oldest first."""
+
+    async def delete(self, entries: Sequence[OutboxEntry]) -> None:
+        """Forgets entries once JetStream has stored them."""
+
+    async def pending(self) -> int: ...
+
+
+class SqliteOutbox:
+    """The outbox table of an embedded-default service database."""
+
+    def __init__(self, db: Database) -> None:
         self._db = db
+
+    async def read(self, limit: int) -> list[OutboxEntry]:
+        rows = await self._db.read(lambda c: c.execute(
+            "SELECT seq, event_id, subject, event_type, payload FROM outbox ORDER BY seq LIMIT ?", (limit,)
+        ).fetchall())
+        return [OutboxEntry(r["seq"], OutgoingEvent(r["event_id"], r["subject"], r["event_type"], bytes(r["payload"])))
+                for r in rows]
+
+    async def delete(self, entries: Sequence[OutboxEntry]) -> None:
+        keys = [(e.key,) for e in entries]
+        await self._db.transaction(lambda c: c.executemany("DELETE FROM outbox WHERE seq = ?", keys))
+
+    async def pending(self) -> int:
+        return await self._db.read(lambda c: c.execute("SELECT COUNT(*) FROM outbox").fetchone()[0])
+
+
+class OutboxRelay:
+    """Publishes staged events in order and forgets each batch once JetStream has stored it."""
+
+    def __init__(self, source: OutboxSource | Database, publisher: EventPublisher, *, batch: int = 256,
+                 poll_s: float = 0.5) -> None:
+        self._source: OutboxSource = SqliteOutbox(source) if isinstance(source, Database) else source
         self._publisher = publisher
         self._batch = batch
         self._poll_s = poll_s
@@ -51,22 +95,15 @@ class OutboxRelay:
         self._wakeup.set()
 
     async def pending(self) -> int:
-        return await self._db.read(lambda c: c.execute("SELECT COUNT(*) FROM outbox").fetchone()[0])
+        return await self._source.pending()
 
     async def relay_once(self) -> int:
-        rows = await self._db.read(
-            lambda c: c.execute(
-                "SELECT seq, event_id, subject, event_type, payload FROM outbox ORDER BY seq LIMIT ?", (self._batch,)
-            ).fetchall()
-        )
-        if not rows:
+        entries = await self._source.read(self._batch)
+        if not entries:
             return 0
-        await self._publisher.publish(
-            [OutgoingEvent(r["event_id"], r["subject"], r["event_type"], bytes(r["payload"])) for r in rows]
-        )
-        last = rows[-1]["seq"]
-        await self._db.transaction(lambda c: c.execute("DELETE FROM outbox WHERE seq <= ?", (last,)))
-        return len(rows)
+        await self._publisher.publish([e.event for e in entries])
+        await self._source.delete(entries)
+        return len(entries)
 
     async def run(self) -> None:
         failures = 0

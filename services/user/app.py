@@ -12,7 +12,7 @@ from chirp.user.v1 import user_service_pb2, user_service_pb2_grpc
 from services.runtime import events, valkey
 from services.runtime.auth import TokenVerifier
 from services.runtime.ids import SnowflakeGenerator
-from services.runtime.outbox import OutboxRelay
+from services.runtime.outbox import OutboxRelay, OutboxSource, SqliteOutbox
 from services.runtime.revocation import Revocations
 from services.runtime.server import App
 from services.user.graph_client import GraphClient
@@ -21,6 +21,8 @@ from services.user.passwords import Passwords
 from services.user.servicer import UserServicer
 from services.user.sessions import Sessions
 from services.user.settings import Settings
+from services.user.store.base import UserStore
+from services.user.store.scylla import ScyllaUserStore
 from services.user.store.sqlite import SqliteUserStore
 from services.user.tokens import SigningKey, TokenIssuer
 
@@ -29,7 +31,15 @@ SERVICE_NAME = user_service_pb2.DESCRIPTOR.services_by_name["UserService"].full_
 
 async def build(settings: Settings) -> App:
     common = settings.common
-    store = SqliteUserStore(common.data_dir / "user.db")
+    store: UserStore
+    outbox: OutboxSource
+    if settings.store == "scylla":
+        assert settings.scylla is not None
+        store = scylla_store = await ScyllaUserStore.connect(settings.scylla)
+        outbox = scylla_store.outbox
+    else:
+        store = sqlite_store = SqliteUserStore(common.data_dir / "user.db")
+        outbox = SqliteOutbox(sqlite_store.database)
     keys = await store.signing_keys() or await store.add_signing_key_if_none(SigningKey.generate())
     issuer = TokenIssuer(keys, issuer=common.jwt_issuer, audience=common.jwt_audience,
                          ttl_s=settings.access_token_ttl_s)
@@ -37,7 +47,7 @@ async def build(settings: Settings) -> App:
     nc = await events.connect(common.nats_url, name="chirp-user")
     js = nc.jetstream()
     await events.ensure_stream(js, "user")
-    relay = OutboxRelay(store.database, events.EventPublisher(js))
+    relay = OutboxRelay(outbox, events.EventPublisher(js))
     cache = valkey.connect(common.valkey_url)
     revocations = Revocations(cache)
     graph_channel = grpc.aio.insecure_channel(settings.graph_service_addr)

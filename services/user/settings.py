@@ -5,13 +5,16 @@ from __future__ import annotations
 from collections.abc import Mapping
 from dataclasses import dataclass
 
-from services.runtime.settings import CommonSettings, Env
+from services.runtime.scylla import ScyllaSettings
+from services.runtime.settings import CommonSettings, Env, SettingsError
 from services.user.mail import SmtpConfig
 
 
 @dataclass(frozen=True)
 class Settings:
     common: CommonSettings
+    store: str  # "sqlite" (the embedded default) or "scylla"
+    scylla: ScyllaSettings | None
     graph_service_addr: str
     access_token_ttl_s: int
     session_ttl_s: int
@@ -33,8 +36,16 @@ class Settings:
                 password=env.str("CHIRP_SMTP_PASSWORD", ""),
                 starttls=env.bool("CHIRP_SMTP_STARTTLS", True),
             )
+        store = env.str("CHIRP_USER_STORE", "sqlite")
+        scylla = ScyllaSettings.from_env("user", environ)
+        if store not in ("sqlite", "scylla"):
+            raise SettingsError(f"CHIRP_USER_STORE must be sqlite or scylla, got {store!r}")
+        if store == "scylla" and scylla is None:
+            raise SettingsError("CHIRP_USER_STORE=scylla needs CHIRP_SCYLLA_HOSTS")
         return cls(
             common=CommonSettings.from_env("user", environ),
+            store=store,
+            scylla=scylla,
             graph_service_addr=env.address("graph"),
             access_token_ttl_s=env.int("CHIRP_USER_ACCESS_TOKEN_TTL_S", 15 * 60),
             session_ttl_s=env.int("CHIRP_USER_SESSION_TTL_S", 30 * 24 * 3600),

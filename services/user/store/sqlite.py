@@ -321,7 +321,9 @@ class SqliteUserStore:
             ).rowcount
             if not deleted:
                 return None
-            return _revoke(conn, user_id, None, now, events)
+            ended = _revoke(conn, user_id, None, now, None)
+            stage(conn, events(ended))  # the deletion is news even when no session was live
+            return ended
 
         return await self._db.transaction(write)
 
@@ -362,7 +364,8 @@ def _insert_session(conn: sqlite3.Connection, session: Session, refresh: Refresh
 
 
 def _revoke(
-    conn: sqlite3.Connection, user_id: int, session_ids: Sequence[str] | None, now: float, events: SessionEvents
+    conn: sqlite3.Connection, user_id: int, session_ids: Sequence[str] | None, now: float,
+    events: SessionEvents | None,
 ) -> list[Session]:
     rows = conn.execute(
         "SELECT * FROM sessions WHERE user_id = ? AND revoked_at IS NULL AND expires_at > ?", (user_id, now)
@@ -371,7 +374,8 @@ def _revoke(
     ended = [_session(r) for r in rows if wanted is None or r["id"] in wanted]
     if ended:
         conn.executemany("UPDATE sessions SET revoked_at = ? WHERE id = ?", [(now, s.id) for s in ended])
-        stage(conn, events(ended))
+        if events is not None:
+            stage(conn, events(ended))
     return ended
 
 
