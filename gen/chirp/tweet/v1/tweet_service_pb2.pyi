@@ -187,3 +187,22 @@ class CreateQuoteRequest(_message.Message):
     comment: str
     request_id: str
     def __init__(self, author_id: _Optional[int] = ..., quote_tweet_id: _Optional[int] = ..., comment: _Optional[str] = ..., request_id: _Optional[str] = ...) -> None: ...
+
+class BatchGetTweetCountsRequest(_message.Message):
+    __slots__ = ("user_ids",)
+    USER_IDS_FIELD_NUMBER: _ClassVar[int]
+    user_ids: _containers.RepeatedScalarFieldContainer[int]
+    def __init__(self, user_ids: _Optional[_Iterable[int]] = ...) -> None: ...
+
+class BatchGetTweetCountsResponse(_message.Message):
+    __slots__ = ("tweet_counts",)
+    class TweetCountsEntry(_message.Message):
+        __slots__ = ("key", "value")
+        KEY_FIELD_NUMBER: _ClassVar[int]
+        VALUE_FIELD_NUMBER: _ClassVar[int]
+        key: int
+        value: int
+        def __init__(self, key: _Optional[int] = ..., value: _Optional[int] = ...) -> None: ...
+    TWEET_COUNTS_FIELD_NUMBER: _ClassVar[int]
+    tweet_counts: _containers.ScalarMap[int, int]
+    def __init__(self, tweet_counts: _Optional[_Mapping[int, int]] = ...) -> None: ...

@@ -97,6 +97,11 @@ class TweetServiceStub:
                 request_serializer=chirp_dot_tweet_dot_v1_dot_tweet__service__pb2.CreateQuoteRequest.SerializeToString,
                 response_deserializer=chirp_dot_tweet_dot_v1_dot_tweet__pb2.Tweet.FromString,
                 _registered_method=True)
+        self.BatchGetTweetCounts = channel.unary_unary(
+                '/chirp.tweet.v1.TweetService/BatchGetTweetCounts',
+                request_serializer=chirp_dot_tweet_dot_v1_dot_tweet__service__pb2.BatchGetTweetCountsRequest.SerializeToString,
+                response_deserializer=chirp_dot_tweet_dot_v1_dot_tweet__service__pb2.BatchGetTweetCountsResponse.FromString,
+                _registered_method=True)
 
 
 class TweetServiceServicer:
@@ -243,6 +248,17 @@ class TweetServiceServicer:
         context.set_details('Method not implemented!')
         raise NotImplementedError('Method not implemented!')
 
+    def BatchGetTweetCounts(self, request, context):
+        """Returns how many live tweets (replies and quotes included) each account
+        has posted, read from a counter kept with every create and delete, for
+        profile hydration. Accounts with no tweets, and unknown ids, count 0.
+
+        Returns INVALID_ARGUMENT (TOO_MANY_IDS) for more than 500 ids.
+        """
+        context.set_code(grpc.StatusCode.UNIMPLEMENTED)
+        context.set_details('Method not implemented!')
+        raise NotImplementedError('Method not implemented!')
+
 
 def add_TweetServiceServicer_to_server(servicer, server):
     rpc_method_handlers = {
@@ -295,6 +311,11 @@ def add_TweetServiceServicer_to_server(servicer, server):
                     servicer.CreateQuote,
                     request_deserializer=chirp_dot_tweet_dot_v1_dot_tweet__service__pb2.CreateQuoteRequest.FromString,
                     response_serializer=chirp_dot_tweet_dot_v1_dot_tweet__pb2.Tweet.SerializeToString,
+            ),
+            'BatchGetTweetCounts': grpc.unary_unary_rpc_method_handler(
+                    servicer.BatchGetTweetCounts,
+                    request_deserializer=chirp_dot_tweet_dot_v1_dot_tweet__service__pb2.BatchGetTweetCountsRequest.FromString,
+                    response_serializer=chirp_dot_tweet_dot_v1_dot_tweet__service__pb2.BatchGetTweetCountsResponse.SerializeToString,
             ),
     }
     generic_handler = grpc.method_handlers_generic_handler(
@@ -579,6 +600,33 @@ class TweetService:
             '/chirp.tweet.v1.TweetService/CreateQuote',
             chirp_dot_tweet_dot_v1_dot_tweet__service__pb2.CreateQuoteRequest.SerializeToString,
             chirp_dot_tweet_dot_v1_dot_tweet__pb2.Tweet.FromString,
+            options,
+            channel_credentials,
+            insecure,
+            call_credentials,
+            compression,
+            wait_for_ready,
+            timeout,
+            metadata,
+            _registered_method=True)
+
+    @staticmethod
+    def BatchGetTweetCounts(request,
+            target,
+            options=(),
+            channel_credentials=None,
+            call_credentials=None,
+            insecure=False,
+            compression=None,
+            wait_for_ready=None,
+            timeout=None,
+            metadata=None):
+        return grpc.experimental.unary_unary(
+            request,
+            target,
+            '/chirp.tweet.v1.TweetService/BatchGetTweetCounts',
+            chirp_dot_tweet_dot_v1_dot_tweet__service__pb2.BatchGetTweetCountsRequest.SerializeToString,
+            chirp_dot_tweet_dot_v1_dot_tweet__service__pb2.BatchGetTweetCountsResponse.FromString,
             options,
             channel_credentials,
             insecure,
