@@ -1,5 +1,5 @@
-from chirp.graph.v1 import graph_service_pb2_grpc
-from services.graph.servicer import GraphServicer
-from services.runtime.server import run_servicer
+from services.graph.app import build
+from services.graph.settings import Settings
+from services.runtime.server import main
 
-run_servicer("graph", graph_service_pb2_grpc.add_GraphServiceServicer_to_server, GraphServicer())
+main(Settings.from_env, build)

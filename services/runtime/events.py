@@ -199,6 +199,13 @@ class DurableConsumer:
                 max_ack_pending=self.batch * 16,
             ),
         )
+        try:
+            await self._consume(subscription)
+        finally:
+            # A pull left open would make a later drain() wait out its whole timeout.
+            await subscription.unsubscribe()
+
+    async def _consume(self, subscription: JetStreamContext.PullSubscription) -> None:
         while True:
             try:
                 messages = await subscription.fetch(self.batch, timeout=1.0)

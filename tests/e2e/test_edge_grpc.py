@@ -10,7 +10,7 @@ import grpc
 import httpx
 import pytest
 
-from chirp.graph.v1 import graph_service_pb2, graph_service_pb2_grpc
+from chirp.dm.v1 import dm_service_pb2, dm_service_pb2_grpc
 from chirp.notification.v1 import notification_service_pb2, notification_service_pb2_grpc
 from chirp.user.v1 import user_service_pb2, user_service_pb2_grpc
 from services.runtime.mesh import Mesh, grpc_serving
@@ -63,8 +63,8 @@ async def test_unbuilt_rpcs_answer_unimplemented_over_grpc(channel: grpc.aio.Cha
     token = (await user_service_pb2_grpc.UserServiceStub(channel).Signup(_signup_request())).token
     metadata = [("authorization", f"Bearer {token}")]
     with pytest.raises(grpc.aio.AioRpcError) as caught:
-        await graph_service_pb2_grpc.GraphServiceStub(channel).FollowUser(
-            graph_service_pb2.FollowUserRequest(id=1), metadata=metadata)
+        await dm_service_pb2_grpc.DmServiceStub(channel).ListConversations(
+            dm_service_pb2.ListConversationsRequest(), metadata=metadata)
     assert caught.value.code() == grpc.StatusCode.UNIMPLEMENTED
     assert error_info(caught.value).reason == "NOT_IMPLEMENTED"
     stream = notification_service_pb2_grpc.NotificationServiceStub(channel).StreamNotifications(
