@@ -44,8 +44,14 @@ async def valkey_url(tmp_path_factory: pytest.TempPathFactory) -> AsyncIterator[
     await supervisor.stop_all()
 
 
-async def start_mesh(data_dir: Path) -> Mesh:
-    mesh = Mesh(data_dir, MeshPorts.free(), log_level="info")
+# The celebrity threshold is low in tests so that both timeline paths (fan-out on write for
+# ordinary authors, merge on read for celebrities) run.
+TEST_MESH_ENV = {"CHIRP_TIMELINE_CELEBRITY_THRESHOLD": "3"}
+
+
+async def start_mesh(data_dir: Path, **extra_env: str) -> Mesh:
+    """The whole mesh on free ports (metrics endpoints included), with settings overridden by extra_env."""
+    mesh = Mesh(data_dir, MeshPorts.free(), log_level="info", extra_env={**TEST_MESH_ENV, **extra_env})
     try:
         await mesh.start(timeout_s=90)
     except BaseException:

@@ -43,6 +43,8 @@ class MeshPorts:
     nats: int
     valkey: int
     services: Mapping[str, int]
+    # Prometheus endpoints per service; 0 leaves a service's metrics endpoint off.
+    metrics: Mapping[str, int] = field(default_factory=dict)
 
     @classmethod
     def defaults(cls) -> MeshPorts:
@@ -56,7 +58,8 @@ class MeshPorts:
 
     @classmethod
     def free(cls) -> MeshPorts:
-        return cls(free_port(), free_port(), free_port(), free_port(), {s.name: free_port() for s in SERVICES})
+        return cls(free_port(), free_port(), free_port(), free_port(), {s.name: free_port() for s in SERVICES},
+                   {s.name: free_port() for s in SERVICES})
 
 
 def valkey_binary() -> str:
@@ -143,6 +146,9 @@ class Mesh:
     def edge_target(self) -> str:
         return f"127.0.0.1:{self.ports.edge}"
 
+    def metrics_url(self, service: str) -> str:
+        return f"http://127.0.0.1:{self.ports.metrics[service]}/metrics"
+
     @property
     def nats_url(self) -> str:
         return f"nats://127.0.0.1:{self.ports.nats}"
@@ -164,6 +170,8 @@ class Mesh:
             port = self.ports.services[info.name]
             env[f"{info.env_prefix}_PORT"] = str(port)
             env[f"{info.env_prefix}_ADDR"] = f"127.0.0.1:{port}"
+            if self.ports.metrics.get(info.name):
+                env[f"{info.env_prefix}_METRICS_PORT"] = str(self.ports.metrics[info.name])
         env.update(self.extra_env)
         return env
 

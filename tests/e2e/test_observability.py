@@ -47,3 +47,11 @@ async def test_valkey_helper_talks_to_the_meshs_valkey(mesh: Mesh) -> None:
         assert await client.get(key) == b"1"
     finally:
         await client.aclose()
+
+
+async def test_each_service_exposes_prometheus_metrics(mesh: Mesh) -> None:
+    async with httpx.AsyncClient(timeout=5) as http:
+        await http.post(f"{mesh.edge_url}/api/v1/login", json={"username": "nobody", "password": "whatever1"})
+        metrics = (await http.get(mesh.metrics_url("user"))).text
+    assert 'chirp_rpc_started_total{method="/chirp.user.v1.UserService/Login"}' in metrics
+    assert "chirp_rpc_duration_seconds_bucket" in metrics
