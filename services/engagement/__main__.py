@@ -1,5 +1,5 @@
-from chirp.engagement.v1 import engagement_service_pb2_grpc
-from services.engagement.servicer import EngagementServicer
-from services.runtime.server import run_servicer
+from services.engagement.app import build
+from services.engagement.settings import Settings
+from services.runtime.server import main
 
-run_servicer("engagement", engagement_service_pb2_grpc.add_EngagementServiceServicer_to_server, EngagementServicer())
+main(Settings.from_env, build)

@@ -36,6 +36,20 @@ def free_port() -> int:
         return sock.getsockname()[1]
 
 
+def distinct_free_ports(count: int) -> list[int]:
+    """`count` different free ports: each is held open until all are chosen, so none repeats."""
+    held: list[socket.socket] = []
+    try:
+        for _ in range(count):
+            sock = socket.socket()
+            sock.bind(("127.0.0.1", 0))
+            held.append(sock)
+        return [sock.getsockname()[1] for sock in held]
+    finally:
+        for sock in held:
+            sock.close()
+
+
 @dataclass(frozen=True)
 class MeshPorts:
     edge: int
@@ -58,8 +72,9 @@ class MeshPorts:
 
     @classmethod
     def free(cls) -> MeshPorts:
-        return cls(free_port(), free_port(), free_port(), free_port(), {s.name: free_port() for s in SERVICES},
-                   {s.name: free_port() for s in SERVICES})
+        ports = iter(distinct_free_ports(4 + 2 * len(SERVICES)))
+        return cls(next(ports), next(ports), next(ports), next(ports),
+                   {s.name: next(ports) for s in SERVICES}, {s.name: next(ports) for s in SERVICES})
 
 
 def valkey_binary() -> str:

@@ -1,5 +1,5 @@
-from chirp.tweet.v1 import tweet_service_pb2_grpc
-from services.tweet.servicer import TweetServicer
-from services.runtime.server import run_servicer
+from services.runtime.server import main
+from services.tweet.app import build
+from services.tweet.settings import Settings
 
-run_servicer("tweet", tweet_service_pb2_grpc.add_TweetServiceServicer_to_server, TweetServicer())
+main(Settings.from_env, build)

@@ -8,6 +8,7 @@ from typing import Any
 import grpc
 
 from chirp.graph.v1 import graph_service_pb2_grpc
+from chirp.tweet.v1 import tweet_service_pb2_grpc
 from chirp.user.v1 import user_service_pb2, user_service_pb2_grpc
 from services.runtime import events, valkey
 from services.runtime.auth import TokenVerifier
@@ -15,6 +16,7 @@ from services.runtime.ids import SnowflakeGenerator
 from services.runtime.outbox import OutboxRelay, OutboxSource, SqliteOutbox
 from services.runtime.revocation import Revocations
 from services.runtime.server import App
+from services.user.counts import ProfileCounts
 from services.user.graph_client import GraphClient
 from services.user.mail import Mailer, MaildirMailer, SmtpMailer
 from services.user.passwords import Passwords
@@ -51,6 +53,8 @@ async def build(settings: Settings) -> App:
     cache = valkey.connect(common.valkey_url)
     revocations = Revocations(cache)
     graph_channel = grpc.aio.insecure_channel(settings.graph_service_addr)
+    tweet_channel = grpc.aio.insecure_channel(settings.tweet_service_addr)
+    graph = GraphClient(graph_service_pb2_grpc.GraphServiceStub(graph_channel))
     mailer: Mailer = SmtpMailer(settings.smtp) if settings.smtp else MaildirMailer(common.data_dir / "maildir")
 
     async def local_jwks() -> dict[str, Any]:
@@ -64,7 +68,8 @@ async def build(settings: Settings) -> App:
         Passwords(),
         SnowflakeGenerator(common.worker_id),
         relay,
-        GraphClient(graph_service_pb2_grpc.GraphServiceStub(graph_channel)),
+        graph,
+        ProfileCounts(graph, tweet_service_pb2_grpc.TweetServiceStub(tweet_channel)),
         mailer,
         public_url=settings.public_url,
         mail_from=settings.mail_from,
@@ -76,5 +81,5 @@ async def build(settings: Settings) -> App:
         verifier=TokenVerifier(local_jwks, issuer=common.jwt_issuer, audience=common.jwt_audience,
                                revocations=revocations),
         background=[relay.run],
-        closers=[nc.drain, graph_channel.close, cache.aclose, store.close],
+        closers=[nc.drain, graph_channel.close, tweet_channel.close, cache.aclose, store.close],
     )

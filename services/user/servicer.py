@@ -13,12 +13,13 @@ from google.protobuf import timestamp_pb2
 
 from chirp.user.v1 import events_pb2, user_pb2, user_service_pb2, user_service_pb2_grpc
 from services.runtime.auth import current_principal, optional_principal
-from services.runtime.errors import InvalidArgument, NotFound, PermissionDenied, Unauthenticated, Unavailable
+from services.runtime.errors import InvalidArgument, NotFound, PermissionDenied, Unauthenticated
 from services.runtime.events import OutgoingEvent, subject
 from services.runtime.ids import SnowflakeGenerator
 from services.runtime.logging import get_logger
 from services.runtime.outbox import OutboxRelay
 from services.user import domain
+from services.user.counts import Counts, ProfileCounts
 from services.user.graph_client import GraphClient
 from services.user.mail import Mailer, password_reset_message
 from services.user.passwords import Passwords
@@ -48,7 +49,7 @@ def _now() -> timestamp_pb2.Timestamp:
     return ts
 
 
-def profile_of(account: domain.Account, counts: tuple[int, int] = (0, 0)) -> user_pb2.Profile:
+def profile_of(account: domain.Account, counts: Counts = Counts()) -> user_pb2.Profile:
     return user_pb2.Profile(
         id=account.id,
         username=account.username,
@@ -59,8 +60,9 @@ def profile_of(account: domain.Account, counts: tuple[int, int] = (0, 0)) -> use
         avatar_url=account.avatar_url,
         is_private=account.is_private,
         created_at=_timestamp(account.created_at),
-        followers_count=counts[0],
-        following_count=counts[1],
+        followers_count=counts.followers,
+        following_count=counts.following,
+        tweets_count=counts.tweets,
     )
 
 
@@ -88,6 +90,7 @@ class UserServicer(user_service_pb2_grpc.UserServiceServicer):
         ids: SnowflakeGenerator,
         relay: OutboxRelay,
         graph: GraphClient,
+        counts: ProfileCounts,
         mailer: Mailer,
         *,
         public_url: str,
@@ -101,6 +104,7 @@ class UserServicer(user_service_pb2_grpc.UserServiceServicer):
         self._ids = ids
         self._relay = relay
         self._graph = graph
+        self._counts = counts
         self._mailer = mailer
         self._public_url = public_url
         self._mail_from = mail_from
@@ -212,13 +216,7 @@ class UserServicer(user_service_pb2_grpc.UserServiceServicer):
     # Profiles -------------------------------------------------------------------------------
 
     async def _with_counts(self, account: domain.Account) -> user_pb2.Profile:
-        try:
-            counts = (await self._graph.follow_counts([account.id])).get(account.id, (0, 0))
-        except Unavailable:
-            # A profile without fresh counts beats no profile: the graph service owns them.
-            log.warning("follow counts unavailable", user_id=account.id)
-            counts = (0, 0)
-        return profile_of(account, counts)
+        return profile_of(account, (await self._counts.for_users([account.id]))[account.id])
 
     async def _visible_profile(self, account: domain.Account | None) -> user_pb2.Profile:
         viewer = optional_principal()

@@ -16,6 +16,7 @@ class Settings:
     store: str  # "sqlite" (the embedded default) or "scylla"
     scylla: ScyllaSettings | None
     graph_service_addr: str
+    tweet_service_addr: str
     access_token_ttl_s: int
     session_ttl_s: int
     password_reset_ttl_s: int
@@ -47,6 +48,7 @@ class Settings:
             store=store,
             scylla=scylla,
             graph_service_addr=env.address("graph"),
+            tweet_service_addr=env.address("tweet"),
             access_token_ttl_s=env.int("CHIRP_USER_ACCESS_TOKEN_TTL_S", 15 * 60),
             session_ttl_s=env.int("CHIRP_USER_SESSION_TTL_S", 30 * 24 * 3600),
             password_reset_ttl_s=env.int("CHIRP_USER_PASSWORD_RESET_TTL_S", 3600),

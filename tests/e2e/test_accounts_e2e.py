@@ -151,3 +151,17 @@ async def test_delete_account(http: httpx.AsyncClient) -> None:
     assert_error(await http.post("/api/v1/login", json={"username": me["profile"]["username"], "password": "correct horse"}),
                  401, "INVALID_CREDENTIALS")
     assert_error(await http.get(f"/api/v1/users/{other['userId']}", headers=bearer(me["token"])), 401, "SESSION_REVOKED")
+
+
+async def test_profile_counts_come_from_graph_and_tweet_services(http: httpx.AsyncClient) -> None:
+    me, fan = await signup(http), await signup(http)
+    await http.post(f"/api/v1/users/{me['userId']}/follow", headers=bearer(fan["token"]), json={})
+    for text in ("first", "second"):
+        posted = await http.post("/api/v1/tweets", headers=bearer(me["token"]), json={"text": text})
+        assert posted.status_code == 200, posted.text
+    deleted = await http.delete(f"/api/v1/tweets/{posted.json()['tweetId']}", headers=bearer(me["token"]))
+    assert deleted.status_code == 200
+    profile = (await http.get(f"/api/v1/users/{me['userId']}", headers=bearer(fan["token"]))).json()
+    assert (profile["followersCount"], profile["followingCount"], profile["tweetsCount"]) == ("1", "0", "1")
+    fan_profile = (await http.get(f"/api/v1/users/{fan['userId']}", headers=bearer(me["token"]))).json()
+    assert fan_profile["followingCount"] == "1"

@@ -152,7 +152,7 @@ async def test_cors_preflight_and_headers(http: httpx.AsyncClient) -> None:
 
 
 # Services whose RPCs are built; every other service must answer 501 for each of its routes.
-BUILT_SERVICES = {"user", "graph"}
+BUILT_SERVICES = {"user", "graph", "tweet", "engagement", "timeline"}
 SESSION_ENDING = {"/chirp.user.v1.UserService/Logout", "/chirp.user.v1.UserService/DeleteAccount"}
 
 

@@ -28,7 +28,7 @@ async def user_service(nats_url: str, valkey_url: str, data_dir: Path) -> AsyncI
         "CHIRP_DATA_DIR": str(data_dir), "CHIRP_NATS_URL": nats_url, "CHIRP_VALKEY_URL": valkey_url,
         "CHIRP_USER_PORT": "0",
         # No graph service here: profile counts degrade to zero, which these tests do not read.
-        "CHIRP_GRAPH_ADDR": "127.0.0.1:1",
+        "CHIRP_GRAPH_ADDR": "127.0.0.1:1", "CHIRP_TWEET_ADDR": "127.0.0.1:1",
     })
     running = await serve(settings.common, await build(settings), port=0)
     yield running

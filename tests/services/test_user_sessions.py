@@ -45,7 +45,7 @@ def smtp_inbox() -> AsyncIterator[tuple[_Inbox, int]]:
 
 def _env(data: Path, nats_url: str, valkey_url: str, **extra: str) -> dict[str, str]:
     return {"CHIRP_DATA_DIR": str(data), "CHIRP_NATS_URL": nats_url, "CHIRP_VALKEY_URL": valkey_url,
-            "CHIRP_GRAPH_ADDR": "127.0.0.1:1", "CHIRP_PUBLIC_URL": "https://chirp.test", **extra}
+            "CHIRP_GRAPH_ADDR": "127.0.0.1:1", "CHIRP_TWEET_ADDR": "127.0.0.1:1", "CHIRP_PUBLIC_URL": "https://chirp.test", **extra}
 
 
 async def _running(env: dict[str, str]) -> RunningService:
