@@ -2,6 +2,8 @@
 
 from __future__ import annotations
 
+from collections.abc import Awaitable, Callable
+
 import grpc
 
 from chirp.graph.v1 import graph_service_pb2, graph_service_pb2_grpc
@@ -10,27 +12,49 @@ from services.graph.consumers import USER_DELETED_DURABLE, UserDeletedHandler
 from services.graph.directory import UserDirectory
 from services.graph.servicer import GraphServicer
 from services.graph.settings import Settings
+from services.graph.store.base import GraphStore
+from services.graph.store.scylla import ScyllaGraphStore
 from services.graph.store.sqlite import SqliteGraphStore
 from services.runtime import events
 from services.runtime.cursors import CursorCodec
 from services.runtime.ids import SnowflakeGenerator
 from services.runtime.jwks import user_service_verifier
-from services.runtime.outbox import OutboxRelay
+from services.runtime.outbox import OutboxRelay, OutboxSource, SqliteOutbox
 from services.runtime.server import App
 
 SERVICE_NAME = graph_service_pb2.DESCRIPTOR.services_by_name["GraphService"].full_name
 
+BackgroundLoop = Callable[[], Awaitable[None]]
+
+
+async def open_store(settings: Settings) -> tuple[GraphStore, OutboxSource, list[BackgroundLoop]]:
+    """The store CHIRP_GRAPH_STORE names, its outbox (for the relay) and the loops it needs run."""
+    if settings.store == "scylla":
+        assert settings.scylla is not None  # Settings refuses scylla without CHIRP_SCYLLA_HOSTS
+        scylla_store = await ScyllaGraphStore.connect(settings.scylla)
+        return scylla_store, scylla_store.outbox, [scylla_store.sweep_forever]
+    sqlite_store = SqliteGraphStore(settings.common.data_dir / "graph.db")
+    return sqlite_store, SqliteOutbox(sqlite_store.database), []
+
 
 async def build(settings: Settings) -> App:
+    store, outbox, store_loops = await open_store(settings)
+    try:
+        return await _build(settings, store, outbox, store_loops)
+    except BaseException:
+        await store.close()
+        raise
+
+
+async def _build(settings: Settings, store: GraphStore, outbox: OutboxSource, store_loops: list[BackgroundLoop]) -> App:
     common = settings.common
-    store = SqliteGraphStore(common.data_dir / "graph.db")
     ids = SnowflakeGenerator(common.worker_id)
 
     nc = await events.connect(common.nats_url, name="chirp-graph")
     js = nc.jetstream()
     await events.ensure_stream(js, "graph")
     await events.ensure_stream(js, "user")  # consumed here; whichever service starts first makes it
-    relay = OutboxRelay(store.database, events.EventPublisher(js))
+    relay = OutboxRelay(outbox, events.EventPublisher(js))
     consumer = events.DurableConsumer(
         js, events.stream_name("user"), USER_DELETED_DURABLE, events.subject("user", "deleted"),
         UserDeletedHandler(store, ids),
@@ -46,6 +70,6 @@ async def build(settings: Settings) -> App:
         servicers=[(graph_service_pb2_grpc.add_GraphServiceServicer_to_server, servicer)],
         service_names=[SERVICE_NAME],
         verifier=user_service_verifier(common),
-        background=[relay.run, consumer.run],
+        background=[relay.run, consumer.run, *store_loops],
         closers=[nc.close, user_channel.close, store.close],
     )

@@ -5,19 +5,30 @@ from __future__ import annotations
 from collections.abc import Mapping
 from dataclasses import dataclass
 
-from services.runtime.settings import CommonSettings, Env
+from services.runtime.scylla import ScyllaSettings
+from services.runtime.settings import CommonSettings, Env, SettingsError
 
 
 @dataclass(frozen=True)
 class Settings:
     common: CommonSettings
+    store: str  # "sqlite" (the embedded default) or "scylla"
+    scylla: ScyllaSettings | None
     # The deadline of each call to the user service (profile lookups and hydration).
     user_timeout_s: float
 
     @classmethod
     def from_env(cls, environ: Mapping[str, str] | None = None) -> Settings:
         env = Env(environ)
+        store = env.str("CHIRP_GRAPH_STORE", "sqlite")
+        if store not in ("sqlite", "scylla"):
+            raise SettingsError(f"CHIRP_GRAPH_STORE must be sqlite or scylla, got {store!r}")
+        scylla = ScyllaSettings.from_env("graph", environ)
+        if store == "scylla" and scylla is None:
+            raise SettingsError("CHIRP_GRAPH_STORE=scylla needs CHIRP_SCYLLA_HOSTS")
         return cls(
             common=CommonSettings.from_env("graph", environ),
+            store=store,
+            scylla=scylla,
             user_timeout_s=env.float("CHIRP_GRAPH_USER_TIMEOUT_S", 2.0),
         )

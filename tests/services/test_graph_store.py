@@ -1,17 +1,29 @@
 """The graph store contract: one suite, written against the GraphStore port, run over every adapter.
 
-An adapter joins the suite with one entry in ADAPTERS: an async context manager that yields a
-Harness (the store, and a way to read the events it has staged in its outbox).
+An adapter joins the suite with one entry in ADAPTERS: a function of (request, tmp_path) that returns
+an async context manager yielding a Harness (the store, and a way to read the events it has staged
+in its outbox).
+
+SQLite always runs. ScyllaDB runs when CHIRP_SCYLLA_HOSTS names a cluster (a keyspace of the
+module's own is made and dropped, every data table truncated before each test, and
+CHIRP_SCYLLA_REPLICATION_FACTOR defaults to 1 here, for a single test node); otherwise its tests are
+reported skipped, with the reason. tests/unit/test_graph_store_scylla_offline.py runs the same
+tests over the Scylla adapter's logic on an in-memory stand-in.
 """
 
 from __future__ import annotations
 
+import asyncio
 import contextlib
 import itertools
+import os
+import re
+import uuid
 from collections.abc import AsyncIterator, Awaitable, Callable
 from dataclasses import dataclass
 from functools import partial
 from pathlib import Path
+from typing import Any
 
 import pytest
 
@@ -21,8 +33,12 @@ from services.graph.domain import Change, Effect, FollowCounts, Plan, Position
 from services.graph.events import events_for
 from services.graph.store.base import GraphStore
 from services.graph.store.sqlite import SqliteGraphStore
-from services.runtime.errors import FailedPrecondition
+from services.runtime.errors import FailedPrecondition, NotFound
 from services.runtime.events import OutgoingEvent
+from services.runtime.outbox import OutboxSource
+from services.runtime.scylla import ScyllaSettings
+
+SCYLLA_SKIP_REASON = "CHIRP_SCYLLA_HOSTS not set: no ScyllaDB to run against"
 
 
 @dataclass
@@ -31,8 +47,17 @@ class Harness:
     staged: Callable[[], Awaitable[list[OutgoingEvent]]]  # the outbox, oldest first
 
 
+def outbox_harness(store: GraphStore, outbox: OutboxSource) -> Harness:
+    """A Harness that reads what is staged through the relay's interface, without taking it out."""
+
+    async def staged() -> list[OutgoingEvent]:
+        return [entry.event for entry in await outbox.read(100_000)]
+
+    return Harness(store, staged)
+
+
 @contextlib.asynccontextmanager
-async def sqlite_adapter(tmp_path: Path) -> AsyncIterator[Harness]:
+async def sqlite_adapter(request: pytest.FixtureRequest, tmp_path: Path) -> AsyncIterator[Harness]:
     store = SqliteGraphStore(tmp_path / "graph.db")
 
     async def staged() -> list[OutgoingEvent]:
@@ -44,16 +69,47 @@ async def sqlite_adapter(tmp_path: Path) -> AsyncIterator[Harness]:
     await store.close()
 
 
+@pytest.fixture(scope="module")
+async def scylla_graph_store() -> AsyncIterator[Any]:
+    from services.graph.store.scylla import ScyllaGraphStore
+
+    keyspace = f"graph_test_{uuid.uuid4().hex[:12]}"
+    environ = {"CHIRP_SCYLLA_REPLICATION_FACTOR": "1", **os.environ, "CHIRP_GRAPH_SCYLLA_KEYSPACE": keyspace}
+    settings = ScyllaSettings.from_env("graph", environ)
+    if settings is None:
+        pytest.skip(SCYLLA_SKIP_REASON)
+    store = await ScyllaGraphStore.connect(settings)
+    yield store
+    try:
+        await store.session.ddl(f'DROP KEYSPACE IF EXISTS "{keyspace}"')
+    finally:
+        await store.close()
+
+
+@contextlib.asynccontextmanager
+async def scylla_adapter(request: pytest.FixtureRequest, tmp_path: Path) -> AsyncIterator[Harness]:
+    from services.graph.store.scylla import SCHEMA
+
+    if not os.environ.get("CHIRP_SCYLLA_HOSTS"):
+        pytest.skip(SCYLLA_SKIP_REASON)
+    store = request.getfixturevalue("scylla_graph_store")
+    # The keyspace is the module's: each test starts from an empty graph (watermarks stay).
+    for table in re.findall(r"CREATE TABLE IF NOT EXISTS (\w+)", "\n".join(SCHEMA)):
+        if not table.endswith("_watermark"):
+            await store.session.ddl(f"TRUNCATE {table}")
+    yield outbox_harness(store, store.outbox)
+
+
 ADAPTERS = [
     pytest.param(sqlite_adapter, id="sqlite"),
-    # pytest.param(scylla_adapter, id="scylla", marks=pytest.mark.skipif(not os.environ.get("CHIRP_SCYLLA_HOSTS"),
-    #              reason="CHIRP_SCYLLA_HOSTS is not set")),
+    pytest.param(scylla_adapter, id="scylla", marks=pytest.mark.skipif(
+        not os.environ.get("CHIRP_SCYLLA_HOSTS"), reason=SCYLLA_SKIP_REASON)),
 ]
 
 
 @pytest.fixture(params=ADAPTERS)
 async def harness(request: pytest.FixtureRequest, tmp_path: Path) -> AsyncIterator[Harness]:
-    async with request.param(tmp_path) as made:
+    async with request.param(request, tmp_path) as made:
         yield made
 
 
@@ -328,3 +384,62 @@ async def test_counterparties_then_forget_remove_every_edge_and_fix_counters(sto
     assert await store.counts([gone, 2, 3, 4, 5]) == {u: FollowCounts() for u in (gone, 2, 3, 4, 5)}
     assert (await store.follow_requests(7, None, 10)).entries == ()
     assert (await store.relationships(8, [gone]))[gone].blocking  # blocks outlive the account
+
+
+# --- concurrency: every adapter serializes the changes of one pair ----------------------------------
+
+
+async def test_concurrent_follows_of_one_pair_count_once(harness: Harness) -> None:
+    store = harness.store
+    plans = await asyncio.gather(*(follow(store, 1, 2) for _ in range(5)))
+    assert sum(len(plan.changes) for plan in plans) == 1
+    assert all(plan.state is domain.FollowState.FOLLOWING for plan in plans)
+    assert await store.counts([1, 2]) == {1: FollowCounts(0, 1), 2: FollowCounts(1, 0)}
+    assert [e.user_id for e in (await store.followers(2, None, 10)).entries] == [1]
+    assert subjects(await harness.staged()) == ["chirp.graph.followed"]
+
+
+async def test_concurrent_follows_of_one_account_each_count(store: GraphStore) -> None:
+    await asyncio.gather(*(follow(store, follower, 100) for follower in range(1, 21)))
+    assert (await store.counts([100]))[100] == FollowCounts(followers=20)
+    assert sorted(await all_pages(lambda after: store.followers(100, after, 7))) == list(range(1, 21))
+
+
+async def test_a_follow_racing_a_block_never_outlives_it(store: GraphStore) -> None:
+    for a, b in ((10, 50), (61, 11), (12, 52), (63, 13)):
+        results = await asyncio.gather(follow(store, a, b), block(store, b, a), return_exceptions=True)
+        assert all(not isinstance(r, BaseException) or isinstance(r, NotFound) for r in results), results
+        rel = (await store.relationships(b, [a]))[a]
+        assert rel.blocking and not (rel.followed_by or rel.following)
+        assert await store.counts([a, b]) == {a: FollowCounts(), b: FollowCounts()}
+        assert (await store.followers(b, None, 10)).entries == ()
+
+
+async def test_a_plan_over_many_accounts_reads_and_writes_them_all(store: GraphStore) -> None:
+    others = list(range(1000, 1250))
+    for other in others[::50]:
+        await follow(store, 1, other)
+    rels = await store.relationships(1, others)
+    assert [o for o in others if rels[o].following] == others[::50]
+    wanted = others[:120]
+    await store.apply(1, others, partial(domain.plan_replace_blocks, owner=1, wanted=wanted, seq=next(_seqs)),
+                      events_for)
+    assert await store.blocked_ids(1) == sorted(wanted, reverse=True)  # one seq: ties go by id, newest first
+    rels = await store.relationships(1, others)
+    assert {o for o in others if rels[o].blocking} == set(wanted)
+    assert [o for o in others if rels[o].following] == [o for o in others[::50] if o not in wanted]
+    assert (await store.counts([1]))[1] == FollowCounts(following=len([o for o in others[::50] if o not in wanted]))
+
+
+async def test_an_edge_made_again_is_the_newest(store: GraphStore) -> None:
+    for other in (2, 3, 4):
+        await block(store, 1, other)
+    await store.apply(1, [3], _one(domain.plan_unblock, 3, blocker=1), events_for)
+    await block(store, 1, 3)
+    assert await store.blocked_ids(1) == [3, 4, 2]
+    await follow(store, 5, 9)
+    await follow(store, 6, 9)
+    await unfollow(store, 5, 9)
+    await follow(store, 5, 9)
+    assert [e.user_id for e in (await store.followers(9, None, 10)).entries] == [5, 6]
+    assert (await store.counts([9]))[9] == FollowCounts(followers=2)
