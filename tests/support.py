@@ -3,13 +3,18 @@
 from __future__ import annotations
 
 import asyncio
+import itertools
 import time
 from collections.abc import Awaitable, Callable
+from dataclasses import dataclass
 from typing import TypeVar
 
 import grpc
+import pytest
 from google.rpc import error_details_pb2
 from grpc_status import rpc_status
+
+from chirp.user.v1 import user_service_pb2, user_service_pb2_grpc
 
 T = TypeVar("T")
 
@@ -40,3 +45,37 @@ def error_info(error: grpc.aio.AioRpcError) -> error_details_pb2.ErrorInfo:
             detail.Unpack(info)
             return info
     raise AssertionError(f"no ErrorInfo in {status}")
+
+
+async def refused(call: Awaitable[object], code: grpc.StatusCode, reason: str, domain: str) -> grpc.aio.AioRpcError:
+    """The error a call fails with, checked to carry this code, ErrorInfo reason and domain."""
+    with pytest.raises(grpc.aio.AioRpcError) as caught:
+        await call
+    error, info = caught.value, error_info(caught.value)
+    assert (error.code(), info.reason, info.domain) == (code, reason, domain), error
+    return error
+
+
+@dataclass
+class Account:
+    """A signed-up account as servicer tests use it: its id, username and auth metadata."""
+
+    id: int
+    username: str
+    metadata: list[tuple[str, str]]
+
+
+_accounts = itertools.count()
+
+
+async def account(users: user_service_pb2_grpc.UserServiceStub, *, private: bool = False,
+                  prefix: str = "a") -> Account:
+    """Signs up a fresh account (private if asked) through the user service."""
+    name = f"{prefix}{next(_accounts)}"
+    reply = await users.Signup(user_service_pb2.SignupRequest(
+        email=f"{name}@example.com", username=name, password="s3cret-pass"))
+    made = Account(reply.user_id, name, [("authorization", f"Bearer {reply.token}")])
+    if private:
+        await users.UpdatePrivacySettings(user_service_pb2.UpdatePrivacySettingsRequest(is_private=True),
+                                          metadata=made.metadata)
+    return made

@@ -21,6 +21,8 @@ _WRONG_SCALARS: dict[int, list[Any]] = {
     FieldDescriptor.TYPE_MESSAGE: [5, "text", [1, 2]],
 }
 
+BAD_IDS = ["0", "-5", "123456789", "abc", "9" * 30, "1.5", "%20"]
+
 MALFORMED_BODIES = [b"{bad json", b"[]", b'"a string"', b"\xff\xfe\x00", b"{" * 2_000, b"null"]
 
 
@@ -51,3 +53,23 @@ def huge_bodies(descriptor: Descriptor) -> Iterator[dict[str, Any]]:
 
 def sample_path(template: str, value: str) -> str:
     return "/".join(value if part.startswith("{") else part for part in template.split("/"))
+
+
+_BAD_QUERY_VALUES: dict[int, list[str]] = {
+    FieldDescriptor.TYPE_INT32: ["abc", "1.5", "-1", "0", str(2**40), str(2**31 - 1), ""],
+    FieldDescriptor.TYPE_INT64: ["abc", "-5", "9" * 30],
+    FieldDescriptor.TYPE_STRING: ["garbage", "%00%ff", "eyJzIjoxLCJ1IjoyfQ", "x" * 30_000],
+}
+
+
+def bad_queries(descriptor: Descriptor, template: str) -> Iterator[dict[str, str]]:
+    """Query strings for a GET: each parameter with a wrong, extreme or forged value, and unknown ones."""
+    yield {}
+    yield {"unknown": "1"}
+    bound = {part.strip("{}") for part in template.split("/") if part.startswith("{")}
+    for field in descriptor.fields:
+        if field.name in bound:
+            yield {field.json_name: "5"}  # a path field given again in the query
+            continue
+        for value in _BAD_QUERY_VALUES.get(field.type, ["?"]):
+            yield {field.json_name: value}

@@ -13,13 +13,19 @@ import pytest
 
 from gateway.envoy_config import Rpc, contract_rpcs
 from tests.e2e.conftest import bearer, signup
-from tests.e2e.fuzz import MALFORMED_BODIES, huge_bodies, request_descriptor, sample_path, wrong_type_bodies
-from tests.e2e.test_graph_fuzz import bad_queries
+from tests.e2e.fuzz import (
+    BAD_IDS,
+    MALFORMED_BODIES,
+    bad_queries,
+    huge_bodies,
+    request_descriptor,
+    sample_path,
+    wrong_type_bodies,
+)
 
 pytestmark = pytest.mark.e2e
 
 User = dict[str, Any]
-BAD_IDS = ["0", "-5", "123456789", "abc", "9" * 30, "1.5", "%20"]
 NUMERIC_BAD_IDS = {"0", "-5", "123456789"}
 
 

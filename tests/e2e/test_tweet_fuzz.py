@@ -16,8 +16,15 @@ from chirp.tweet.v1 import tweet_service_pb2, tweet_service_pb2_grpc
 from gateway.envoy_config import Rpc, contract_rpcs
 from services.runtime.mesh import Mesh
 from tests.e2e.conftest import bearer, signup
-from tests.e2e.fuzz import MALFORMED_BODIES, huge_bodies, request_descriptor, sample_path, wrong_type_bodies
-from tests.e2e.test_graph_fuzz import BAD_IDS, bad_queries
+from tests.e2e.fuzz import (
+    BAD_IDS,
+    MALFORMED_BODIES,
+    bad_queries,
+    huge_bodies,
+    request_descriptor,
+    sample_path,
+    wrong_type_bodies,
+)
 
 pytestmark = pytest.mark.e2e
 

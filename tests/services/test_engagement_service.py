@@ -11,6 +11,7 @@ from collections import Counter
 from collections.abc import AsyncIterator
 from dataclasses import dataclass
 from pathlib import Path
+from functools import partial
 
 import grpc
 import pytest
@@ -35,8 +36,9 @@ from services.tweet.app import build as build_tweet
 from services.tweet.settings import Settings as TweetSettings
 from services.user.app import build as build_user
 from services.user.settings import Settings as UserSettings
-from tests.services.test_graph_service import Account, account  # signs up through mesh.users
-from tests.support import error_info, eventually
+from tests import support
+from tests.services.test_graph_service import account  # signs up through mesh.users
+from tests.support import Account, eventually
 
 E = engagement_service_pb2
 T = tweet_service_pb2
@@ -97,13 +99,7 @@ async def delete(mesh: Mesh, who: Account, tweet_id: int) -> None:
     await mesh.tweets.DeleteTweet(T.DeleteTweetRequest(id=tweet_id), metadata=who.metadata)
 
 
-async def refused(call: object, code: grpc.StatusCode, reason: str) -> grpc.aio.AioRpcError:
-    """The error a call fails with, checked to carry code and reason in the engagement domain."""
-    with pytest.raises(grpc.aio.AioRpcError) as caught:
-        await call  # type: ignore[misc]
-    error, info = caught.value, error_info(caught.value)
-    assert (error.code(), info.reason, info.domain) == (code, reason, "engagement.chirp"), error
-    return error
+refused = partial(support.refused, domain="engagement.chirp")
 
 
 async def like(mesh: Mesh, who: Account, tweet_id: int) -> E.LikeTweetResponse:

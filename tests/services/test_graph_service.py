@@ -5,6 +5,7 @@ from __future__ import annotations
 import itertools
 from collections.abc import AsyncIterator
 from dataclasses import dataclass
+from functools import partial
 
 import grpc
 import nats
@@ -15,7 +16,7 @@ from nats.js import JetStreamContext
 
 from chirp.graph.v1 import events_pb2, graph_pb2, graph_service_pb2, graph_service_pb2_grpc
 from chirp.user.v1 import events_pb2 as user_events_pb2
-from chirp.user.v1 import user_service_pb2, user_service_pb2_grpc
+from chirp.user.v1 import user_service_pb2_grpc
 from services.graph.app import build as build_graph
 from services.graph.settings import Settings as GraphSettings
 from services.runtime import events
@@ -23,7 +24,8 @@ from services.runtime.mesh import free_port
 from services.runtime.server import RunningService, serve
 from services.user.app import build as build_user
 from services.user.settings import Settings as UserSettings
-from tests.support import error_info, eventually
+from tests import support
+from tests.support import Account, error_info, eventually
 
 G = graph_service_pb2
 _names = itertools.count()
@@ -61,29 +63,11 @@ async def mesh(nats_url: str, valkey_url: str, tmp_path_factory: pytest.TempPath
     await user.stop(1.0)
 
 
-@dataclass
-class Account:
-    id: int
-    metadata: list[tuple[str, str]]
-
-
 async def account(mesh: Mesh, *, private: bool = False) -> Account:
-    name = f"g{next(_names)}"
-    reply = await mesh.users.Signup(user_service_pb2.SignupRequest(
-        email=f"{name}@example.com", username=name, password="s3cret-pass"))
-    made = Account(reply.user_id, [("authorization", f"Bearer {reply.token}")])
-    if private:
-        await mesh.users.UpdatePrivacySettings(user_service_pb2.UpdatePrivacySettingsRequest(is_private=True),
-                                               metadata=made.metadata)
-    return made
+    return await support.account(mesh.users, private=private, prefix="g")
 
 
-async def refused(call: object, code: grpc.StatusCode, reason: str) -> None:
-    with pytest.raises(grpc.aio.AioRpcError) as caught:
-        await call  # type: ignore[misc]
-    assert caught.value.code() == code, caught.value
-    info = error_info(caught.value)
-    assert (info.reason, info.domain) == (reason, "graph.chirp")
+refused = partial(support.refused, domain="graph.chirp")
 
 
 async def counts(mesh: Mesh, *ids: int) -> dict[int, tuple[int, int]]:

@@ -8,6 +8,7 @@ import itertools
 from collections.abc import AsyncIterator
 from dataclasses import dataclass, field
 from pathlib import Path
+from functools import partial
 
 import grpc
 import pytest
@@ -19,7 +20,7 @@ from prometheus_client import REGISTRY
 from chirp.graph.v1 import graph_service_pb2, graph_service_pb2_grpc
 from chirp.tweet.v1 import events_pb2, tweet_pb2, tweet_service_pb2, tweet_service_pb2_grpc
 from chirp.user.v1 import events_pb2 as user_events_pb2
-from chirp.user.v1 import user_service_pb2, user_service_pb2_grpc
+from chirp.user.v1 import user_service_pb2_grpc
 from services.graph.app import build as build_graph
 from services.graph.settings import Settings as GraphSettings
 from services.runtime import events
@@ -32,7 +33,8 @@ from services.tweet.settings import Settings as TweetSettings
 from services.tweet.store.sqlite import SqliteTweetStore
 from services.user.app import build as build_user
 from services.user.settings import Settings as UserSettings
-from tests.support import error_info, eventually
+from tests import support
+from tests.support import Account, eventually
 
 T = tweet_service_pb2
 G = graph_service_pb2
@@ -85,22 +87,8 @@ async def mesh(nats_url: str, valkey_url: str, tmp_path_factory: pytest.TempPath
 # --- helpers --------------------------------------------------------------------------------------
 
 
-@dataclass
-class Account:
-    id: int
-    username: str
-    metadata: list[tuple[str, str]]
-
-
 async def account(mesh: Mesh, *, private: bool = False, prefix: str = "t") -> Account:
-    name = f"{prefix}{next(_names)}"
-    reply = await mesh.users.Signup(user_service_pb2.SignupRequest(
-        email=f"{name}@example.com", username=name, password="s3cret-pass"))
-    made = Account(reply.user_id, name, [("authorization", f"Bearer {reply.token}")])
-    if private:
-        await mesh.users.UpdatePrivacySettings(user_service_pb2.UpdatePrivacySettingsRequest(is_private=True),
-                                               metadata=made.metadata)
-    return made
+    return await support.account(mesh.users, private=private, prefix=prefix)
 
 
 async def post(mesh: Mesh, who: Account, text: str = "hello", *, key: str | None = None,
@@ -115,13 +103,7 @@ async def get(mesh: Mesh, tweet_id: int, viewer: Account | None = None) -> tweet
     return await mesh.tweets.GetTweet(T.GetTweetRequest(id=tweet_id), metadata=viewer.metadata if viewer else None)
 
 
-async def refused(call: object, code: grpc.StatusCode, reason: str) -> grpc.aio.AioRpcError:
-    with pytest.raises(grpc.aio.AioRpcError) as caught:
-        await call  # type: ignore[misc]
-    assert caught.value.code() == code, caught.value
-    info = error_info(caught.value)
-    assert (info.reason, info.domain) == (reason, "tweet.chirp"), info
-    return caught.value
+refused = partial(support.refused, domain="tweet.chirp")
 
 
 async def hidden(mesh: Mesh, tweet_id: int, viewer: Account | None) -> None:

@@ -27,7 +27,6 @@ import pytest
 from services.runtime.events import OutgoingEvent
 from services.runtime.outbox import OutboxSource, SqliteOutbox
 from services.runtime.scylla import ScyllaSettings
-from services.runtime.sqlite import Database
 from services.user.domain import Account, NotificationPrefs
 from services.user.store.base import (
     AccountSettings,
