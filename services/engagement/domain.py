@@ -20,7 +20,6 @@ from services.runtime.errors import InvalidArgument, NotFound, PermissionDenied
 BATCH_LIMIT = 500
 PAGE_DEFAULT, PAGE_MAX = 20, 100
 COMMENT_MAX = 280
-REQUEST_ID_MAX = 128
 
 
 class Kind(enum.Enum):
@@ -114,16 +113,6 @@ def check_comment(comment: str) -> str:
         raise InvalidArgument("COMMENT_TOO_LONG", f"A comment can have at most {COMMENT_MAX} characters.",
                               {"field": "comment", "max": str(COMMENT_MAX)})
     return comment
-
-
-def check_request_id(key: str) -> str:
-    """A client's request_id or Idempotency-Key: at most 128 characters, no control characters."""
-    if len(key) > REQUEST_ID_MAX or _controls(key):
-        raise InvalidArgument(
-            "INVALID_REQUEST_ID",
-            f"An idempotency key is at most {REQUEST_ID_MAX} characters, without control characters.",
-            {"field": "request_id"})
-    return key
 
 
 def batch_ids(ids: Iterable[int]) -> list[int]:

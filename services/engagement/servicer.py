@@ -15,20 +15,11 @@ from services.engagement.peers import Graph, Tweets, Users
 from services.engagement.store.base import EngagementStore
 from services.runtime.auth import current_principal, optional_principal
 from services.runtime.cursors import CursorCodec, page_size
+from services.runtime.idempotency import idempotency_key
 from services.runtime.ids import SnowflakeGenerator
 from services.runtime.outbox import OutboxRelay
 
 E = engagement_service_pb2
-IDEMPOTENCY_HEADER = "idempotency-key"
-
-
-def request_key(context: grpc.aio.ServicerContext, request_id: str) -> str:
-    """The Idempotency-Key header (gRPC metadata; Envoy makes it of the HTTP header) when sent, else
-    the body's request_id; "" for none."""
-    sent = [item.value for item in context.invocation_metadata() or () if item.key == IDEMPOTENCY_HEADER]
-    header = sent[0] if sent else ""
-    key = header.decode(errors="replace") if isinstance(header, bytes) else header
-    return domain.check_request_id(key or request_id)
 
 
 def counts_proto(counts: domain.Counts) -> engagement_pb2.EngagementCounts:
@@ -103,7 +94,7 @@ class EngagementServicer(engagement_service_pb2_grpc.EngagementServiceServicer):
     async def Retweet(self, request: E.RetweetRequest, context: grpc.aio.ServicerContext) -> E.RetweetResponse:
         me = current_principal().user_id
         comment = domain.check_comment(request.comment)
-        key = request_key(context, request.request_id)
+        key = idempotency_key(context, request.request_id)
         if comment:
             domain.require_tweet_id(request.id)
             quote = await self._tweets.quote(me, request.id, comment, key)

@@ -25,7 +25,6 @@ LOCATION_MAX = 30
 POLL_OPTIONS_MIN, POLL_OPTIONS_MAX = 2, 4
 POLL_LABEL_MIN, POLL_LABEL_MAX = 1, 25
 POLL_MINUTES_MIN, POLL_MINUTES_MAX, POLL_MINUTES_DEFAULT = 5, 7 * 24 * 60, 24 * 60
-IDEMPOTENCY_KEY_MAX = 128
 MENTION_MAX = 15
 BATCH_LIMIT = 500
 PAGE_DEFAULT, PAGE_MAX = 20, 100
@@ -223,16 +222,6 @@ def poll_of(new: NewPoll | None, tweet_id: int) -> Poll | None:
     if new is None:
         return None
     return Poll(new.options, timestamp_ms(tweet_id) + new.duration_minutes * 60_000, (0,) * len(new.options))
-
-
-def validate_idempotency_key(key: str) -> str:
-    """A client's request id or Idempotency-Key: at most 128 characters, none of them control
-    characters. Empty means the request has none."""
-    if len(key) > IDEMPOTENCY_KEY_MAX or _controls(key):
-        raise InvalidArgument("INVALID_REQUEST_ID",
-                              f"An idempotency key is at most {IDEMPOTENCY_KEY_MAX} characters, without control characters.",
-                              {"field": "request_id"})
-    return key
 
 
 # --- entities -------------------------------------------------------------------------------------

@@ -12,6 +12,7 @@ from chirp.tweet.v1 import tweet_pb2, tweet_service_pb2, tweet_service_pb2_grpc
 from services.runtime.auth import current_principal, optional_principal
 from services.runtime.cursors import CursorCodec, page_size
 from services.runtime.errors import FailedPrecondition, InvalidArgument, NotFound, PermissionDenied, Unavailable
+from services.runtime.idempotency import idempotency_key
 from services.runtime.ids import SnowflakeGenerator, lowest_id_at
 from services.runtime.logging import get_logger
 from services.runtime.outbox import OutboxRelay
@@ -25,18 +26,6 @@ from services.tweet.store.base import TweetStore
 
 log = get_logger("chirp.tweet")
 
-IDEMPOTENCY_HEADER = "idempotency-key"
-
-
-def idempotency_key(context: grpc.aio.ServicerContext, request_id: str) -> str:
-    """The request's idempotency key: the Idempotency-Key header (gRPC metadata, which Envoy makes of
-    HTTP headers) when sent, else the body's request_id; "" for none."""
-    for item in context.invocation_metadata() or ():
-        if item.key == IDEMPOTENCY_HEADER:
-            value = item.value if isinstance(item.value, str) else item.value.decode(errors="replace")
-            if value:
-                return domain.validate_idempotency_key(value)
-    return domain.validate_idempotency_key(request_id)
 
 
 def _draft(request: Any) -> Draft:

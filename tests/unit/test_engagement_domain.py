@@ -45,18 +45,6 @@ def test_longer_comments_are_refused(comment: str) -> None:
     assert caught.value.reason == "COMMENT_TOO_LONG"
 
 
-@pytest.mark.parametrize("key", ["", "abc", "k" * 128, "a-b_c.d:1"])
-def test_request_ids_pass(key: str) -> None:
-    assert domain.check_request_id(key) == key
-
-
-@pytest.mark.parametrize("key", ["k" * 129, "a\x00b", "line\nbreak"])
-def test_bad_request_ids_are_refused(key: str) -> None:
-    with pytest.raises(InvalidArgument) as caught:
-        domain.check_request_id(key)
-    assert caught.value.reason == "INVALID_REQUEST_ID"
-
-
 def test_batches_are_distinct_in_order_and_at_most_500() -> None:
     assert domain.batch_ids([3, 1, 3, 2, 1]) == [3, 1, 2]
     assert len(domain.batch_ids([*range(500), *range(500)])) == 500

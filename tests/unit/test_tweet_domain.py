@@ -128,13 +128,6 @@ def test_location() -> None:
     assert reason(draft, "x", location="a\nb") == "INVALID_TEXT"
 
 
-def test_idempotency_keys() -> None:
-    assert domain.validate_idempotency_key("") == ""
-    assert domain.validate_idempotency_key("k" * 128) == "k" * 128
-    assert reason(domain.validate_idempotency_key, "k" * 129) == "INVALID_REQUEST_ID"
-    assert reason(domain.validate_idempotency_key, "a\nb") == "INVALID_REQUEST_ID"
-
-
 # --- entities -------------------------------------------------------------------------------------
 
 
