@@ -1,5 +1,5 @@
-from chirp.timeline.v1 import timeline_service_pb2_grpc
-from services.timeline.servicer import TimelineServicer
-from services.runtime.server import run_servicer
+from services.runtime.server import main
+from services.timeline.app import build
+from services.timeline.settings import Settings
 
-run_servicer("timeline", timeline_service_pb2_grpc.add_TimelineServiceServicer_to_server, TimelineServicer())
+main(Settings.from_env, build)

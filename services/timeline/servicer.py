@@ -1,12 +1,80 @@
-"""TimelineService over gRPC."""
+"""TimelineService over gRPC: proto in, auth and cursors, the reader, proto out. No driver imports here."""
 
 from __future__ import annotations
 
-from chirp.timeline.v1 import timeline_service_pb2_grpc
+import time
+from collections.abc import AsyncIterator
+
+import grpc
+
+from chirp.timeline.v1 import timeline_pb2, timeline_service_pb2, timeline_service_pb2_grpc
+from services.runtime.auth import current_principal
+from services.runtime.cursors import CursorCodec, page_size
+from services.runtime.errors import Unauthenticated
+from services.runtime.revocation import Revocations
+from services.timeline import domain
+from services.timeline.reader import TimelineReader
+from services.timeline.updates import Updates
 
 
 class TimelineServicer(timeline_service_pb2_grpc.TimelineServiceServicer):
-    """Owns materialised home timelines and the user timeline index.
+    """Home and user timelines, hydrated; live home updates; rebuilds. Every RPC of the contract."""
 
-    No RPC is built yet: each answers UNIMPLEMENTED (HTTP 501 through Envoy) until issue #5 lands.
-    """
+    def __init__(self, reader: TimelineReader, cursors: CursorCodec, updates: Updates, revocations: Revocations,
+                 *, session_check_s: float) -> None:
+        self._reader = reader
+        self._cursors = cursors
+        self._updates = updates
+        self._revocations = revocations
+        self._session_check_s = session_check_s
+
+    def _position(self, scope: str, cursor: str) -> domain.Position | None:
+        fields = self._cursors.decode(scope, cursor)
+        return None if fields is None else domain.Position.from_fields(fields)
+
+    def _cursor(self, scope: str, position: domain.Position | None) -> str:
+        return "" if position is None else self._cursors.encode(scope, position.to_fields())
+
+    async def GetHomeTimeline(
+        self, request: timeline_service_pb2.GetHomeTimelineRequest, context: object
+    ) -> timeline_service_pb2.GetHomeTimelineResponse:
+        viewer = current_principal().user_id
+        filter_ = domain.check_filter(request.filter)
+        limit = page_size(request.limit, default=domain.PAGE_DEFAULT, maximum=domain.PAGE_MAX)
+        scope = f"home:{viewer}:{filter_}"
+        items, after = await self._reader.home(viewer, self._position(scope, request.cursor), limit, filter_)
+        return timeline_service_pb2.GetHomeTimelineResponse(tweets=items, next_cursor=self._cursor(scope, after))
+
+    async def GetUserTimeline(
+        self, request: timeline_service_pb2.GetUserTimelineRequest, context: object
+    ) -> timeline_service_pb2.GetUserTimelineResponse:
+        viewer = current_principal().user_id
+        owner = domain.require_user_id(request.user_id)
+        filter_ = domain.check_filter(request.filter)
+        limit = page_size(request.limit, default=domain.PAGE_DEFAULT, maximum=domain.PAGE_MAX)
+        scope = f"user:{owner}:{viewer}:{filter_}"
+        items, after = await self._reader.profile(viewer, owner, self._position(scope, request.cursor), limit, filter_)
+        return timeline_service_pb2.GetUserTimelineResponse(tweets=items, next_cursor=self._cursor(scope, after))
+
+    async def StreamHomeTimeline(
+        self, request: timeline_service_pb2.StreamHomeTimelineRequest, context: grpc.aio.ServicerContext
+    ) -> AsyncIterator[timeline_pb2.TimelineUpdate]:
+        principal = current_principal()
+        async with self._updates.subscribe(principal.user_id) as feed:
+            # Headers go out once the subscription stands, so a client knows when nothing is missed.
+            await context.send_initial_metadata(())
+            checked_at = time.monotonic()
+            async for update in feed.updates(idle_s=self._session_check_s):
+                if time.monotonic() - checked_at >= self._session_check_s:
+                    if await self._revocations.is_revoked(principal.session_id):
+                        raise Unauthenticated("SESSION_REVOKED", "This session has ended; sign in again.")
+                    checked_at = time.monotonic()
+                if update is not None:
+                    yield update
+
+    async def RebuildHomeTimeline(
+        self, request: timeline_service_pb2.RebuildHomeTimelineRequest, context: object
+    ) -> timeline_service_pb2.RebuildHomeTimelineResponse:
+        user_id = domain.require_user_id(request.user_id)
+        await self._reader.require_user(user_id)
+        return timeline_service_pb2.RebuildHomeTimelineResponse(entry_count=await self._reader.rebuild(user_id))

@@ -1,0 +1,133 @@
+"""Turning timeline entries into what a client shows: tweets with their authors, quoted tweets, counts
+and the viewer's own engagement, filtered by who the viewer may and wants to see.
+
+However many entries a window holds, hydrating it costs one BatchGetTweets (the tweet service
+applies visibility and embeds each quoted tweet), then, concurrently, one BatchGetRelationships,
+one BatchGetUsers and one BatchGetEngagement: never a call per entry. An engagement service that is
+down or not built yet costs the counts (shown as zero), never the page.
+"""
+
+from __future__ import annotations
+
+import asyncio
+from collections.abc import Iterable, Mapping, Sequence
+from dataclasses import dataclass
+
+from chirp.engagement.v1 import engagement_pb2
+from chirp.timeline.v1 import timeline_pb2
+from chirp.tweet.v1 import tweet_pb2
+from chirp.user.v1 import user_pb2
+from services.runtime.errors import Unavailable
+from services.runtime.logging import get_logger
+from services.timeline import domain
+from services.timeline.domain import Entry, Policy, Relation
+from services.timeline.peers import EngagementClient, GraphClient, TweetClient, UserClient
+
+log = get_logger("chirp.timeline.hydration")
+
+_NO_ENGAGEMENT = engagement_pb2.TweetEngagement()
+
+
+@dataclass(frozen=True)
+class Hydrated:
+    """The entries of a window the viewer is shown, by entry key."""
+
+    items: dict[str, timeline_pb2.TimelineItem]
+
+    @property
+    def kept(self) -> dict[str, int]:
+        """Entry key -> tweet id of every entry shown, for domain.take."""
+        return {key: item.tweet.id for key, item in self.items.items()}
+
+
+def hydrated_tweet(tweet: tweet_pb2.Tweet, author: user_pb2.Profile, engagement: engagement_pb2.TweetEngagement,
+                   quoted: timeline_pb2.HydratedTweet | None = None) -> timeline_pb2.HydratedTweet:
+    counts = engagement.counts
+    hashtags: dict[str, str] = {}
+    for tag in tweet.entities.hashtags:
+        hashtags.setdefault(tag.tag or tag.text.lower(), tag.text)
+    message = timeline_pb2.HydratedTweet(
+        id=tweet.id, author=author, text=tweet.text, created_at=tweet.created_at,
+        reply_to_tweet_id=tweet.reply_to_tweet_id, conversation_id=tweet.conversation_id,
+        media_urls=tweet.media_urls, hashtags=list(hashtags.values()),
+        mention_user_ids=list(dict.fromkeys(m.user_id for m in tweet.entities.mentions)),
+        quoted_tweet_id=tweet.quote_tweet_id,
+        like_count=counts.like_count, retweet_count=counts.retweet_count, reply_count=counts.reply_count,
+        quote_count=counts.quote_count, bookmark_count=counts.bookmark_count,
+        liked=engagement.liked, retweeted=engagement.retweeted, bookmarked=engagement.bookmarked,
+    )
+    if quoted is not None:
+        message.quoted_tweet.CopyFrom(quoted)
+    return message
+
+
+class Hydrator:
+    def __init__(self, tweets: TweetClient, users: UserClient, graph: GraphClient, engagement: EngagementClient) -> None:
+        self._tweets = tweets
+        self._users = users
+        self._graph = graph
+        self._engagement = engagement
+
+    async def _engagement_of(self, viewer: int, tweet_ids: Iterable[int]) -> dict[int, engagement_pb2.TweetEngagement]:
+        try:
+            return await self._engagement.engagement(viewer, tweet_ids)
+        except Unavailable as exc:
+            log.warning("engagement unavailable; counts shown as zero", error=exc.message)
+            return {}
+
+    async def _relations(self, policy: Policy, viewer: int, user_ids: Iterable[int]) -> dict[int, Relation]:
+        if policy is Policy.PROFILE:  # the tweet service's visibility is all a profile applies
+            return {}
+        return await self._graph.relations(viewer, user_ids)
+
+    async def hydrate(
+        self,
+        viewer: int,
+        entries: Sequence[Entry],
+        *,
+        policy: Policy,
+        filter_: str = "",
+        known: Mapping[int, tweet_pb2.Tweet] | None = None,
+    ) -> Hydrated:
+        """The entries the viewer is shown, hydrated. `known` holds tweets already read for the viewer."""
+        if not entries:
+            return Hydrated({})
+        tweets = dict(known) if known is not None else await self._tweets.tweets(
+            viewer, (e.tweet_id for e in entries))
+        present = [e for e in entries if e.tweet_id in tweets]
+        if not present:
+            return Hydrated({})
+        shown_tweets = [tweets[e.tweet_id] for e in present]
+        quoted = [t.quoted_tweet for t in shown_tweets if t.HasField("quoted_tweet")]
+        accounts = [*(t.author_id for t in shown_tweets), *(e.retweeter_id for e in present if e.is_retweet)]
+        relations, profiles, engagement = await asyncio.gather(
+            self._relations(policy, viewer, accounts),
+            self._users.profiles([*accounts, *(q.author_id for q in quoted)]),
+            self._engagement_of(viewer, [*(t.id for t in shown_tweets), *(q.id for q in quoted)]),
+        )
+
+        def one(tweet: tweet_pb2.Tweet, inner: timeline_pb2.HydratedTweet | None = None) -> timeline_pb2.HydratedTweet:
+            return hydrated_tweet(tweet, profiles[tweet.author_id], engagement.get(tweet.id, _NO_ENGAGEMENT), inner)
+
+        items: dict[str, timeline_pb2.TimelineItem] = {}
+        for entry in present:
+            tweet = tweets[entry.tweet_id]
+            if tweet.author_id not in profiles or (entry.is_retweet and entry.retweeter_id not in profiles):
+                continue  # a deleted account
+            if not domain.shown(policy, viewer, entry, tweet.author_id, relations):
+                continue
+            if not domain.passes_filter(filter_, entry, has_media=bool(tweet.media_urls),
+                                        is_reply=bool(tweet.reply_to_tweet_id)):
+                continue
+            inner = None
+            if tweet.HasField("quoted_tweet") and tweet.quoted_tweet.author_id in profiles:
+                inner = one(tweet.quoted_tweet)
+            item = timeline_pb2.TimelineItem(tweet=one(tweet, inner), kind=timeline_pb2.TIMELINE_ITEM_KIND_TWEET)
+            if policy is Policy.SUGGESTION:
+                item.kind = timeline_pb2.TIMELINE_ITEM_KIND_SUGGESTION
+                item.is_suggestion = True
+            elif entry.is_retweet:
+                item.kind = timeline_pb2.TIMELINE_ITEM_KIND_RETWEET
+                item.retweeted_by.CopyFrom(profiles[entry.retweeter_id])
+            items[entry.key] = item
+        return Hydrated(items)

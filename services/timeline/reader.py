@@ -1,0 +1,198 @@
+"""Reading timelines: candidates from several sources merged newest first, hydrated a window at a
+time, filtered, and cut into pages by position; and rebuilding a home timeline that is not cached.
+
+A home timeline's candidates come from three places, merged by entry key so the result is what
+fan-out on write alone would have produced:
+- the cached timeline (what fan-out delivered), rebuilt first if it is not cached;
+- the viewer's own tweets from the tweet service, so a tweet is there the moment it is posted
+  (read-your-writes), before fan-out has run;
+- the user timelines (tweets and retweets) of the celebrities the viewer follows: they are not
+  fanned out, so their entries are merged in here.
+A user timeline's candidates are the account's entries in the user timeline index (tweets and
+retweets) merged with its tweets from the tweet service (so a fresh tweet shows at once there too).
+"""
+
+from __future__ import annotations
+
+import asyncio
+from collections.abc import Awaitable, Callable, Sequence
+from typing import Protocol
+
+from chirp.timeline.v1 import timeline_pb2
+from services.timeline import domain
+from services.timeline.cache import Followees, TimelineCache
+from services.timeline.domain import Batch, Entry, Policy, Position
+from services.timeline.hydration import Hydrator
+from services.timeline.peers import GraphClient, TweetClient, UserClient
+from services.timeline.store.base import TimelineStore
+
+Items = list[timeline_pb2.TimelineItem]
+
+
+class Source(Protocol):
+    async def below(self, key: str | None, limit: int) -> Batch:
+        """Up to `limit` entries newest first with keys strictly below `key` (None: from the top)."""
+
+
+class PartitionSource:
+    """One account's entries in the cache or the store, read by `read(user_id, below, limit)`."""
+
+    def __init__(self, read: Callable[[int, str | None, int], Awaitable[list[Entry]]], user_id: int) -> None:
+        self._read = read
+        self._user_id = user_id
+
+    async def below(self, key: str | None, limit: int) -> Batch:
+        entries = await self._read(self._user_id, key, limit)
+        return Batch(entries, len(entries) == limit)
+
+
+class TweetsSource:
+    """An author's tweets as the tweet service lists them for a viewer. Entry ids are unique across
+    tweets and retweets, so "below a key" is "with an id below the key's entry id"."""
+
+    def __init__(self, tweets: TweetClient, user_id: int, viewer_id: int) -> None:
+        self._tweets = tweets
+        self._user_id = user_id
+        self._viewer_id = viewer_id
+
+    async def below(self, key: str | None, limit: int) -> Batch:
+        until = Entry.from_key(key).entry_id if key is not None else 0
+        tweets, more = await self._tweets.user_tweets(self._user_id, self._viewer_id, until_id=until,
+                                                      limit=min(limit, domain.PAGE_MAX))
+        return Batch([domain.tweet_entry(t.id, t.author_id) for t in tweets], more)
+
+
+class TimelineReader:
+    def __init__(
+        self,
+        store: TimelineStore,
+        cache: TimelineCache,
+        hydrator: Hydrator,
+        tweets: TweetClient,
+        graph: GraphClient,
+        users: UserClient,
+        *,
+        celebrity_threshold: int,
+        rebuild_followees: int,
+        rebuild_tweets_per_followee: int,
+        rebuild_concurrency: int = 8,
+    ) -> None:
+        self._store = store
+        self._cache = cache
+        self._hydrator = hydrator
+        self._tweets = tweets
+        self._graph = graph
+        self._users = users
+        self._threshold = celebrity_threshold
+        self._rebuild_followees = rebuild_followees
+        self._per_followee = rebuild_tweets_per_followee
+        self._rebuild_concurrency = rebuild_concurrency
+
+    # --- who the viewer follows -------------------------------------------------------------------
+
+    async def _fresh_followees(self, viewer: int) -> tuple[list[int], Followees]:
+        following = await self._graph.following_ids(viewer)
+        counts = await self._graph.follower_counts(following)
+        celebrities = tuple(u for u in following if domain.is_celebrity(counts.get(u, 0), self._threshold))
+        followees = Followees(len(following), celebrities)
+        await self._cache.set_followees(viewer, followees)
+        return following, followees
+
+    async def followees(self, viewer: int) -> Followees:
+        """How many accounts the viewer follows and the celebrities among them, cached for a while."""
+        cached = await self._cache.followees(viewer)
+        if cached is not None:
+            return cached
+        return (await self._fresh_followees(viewer))[1]
+
+    # --- rebuilding -------------------------------------------------------------------------------
+
+    async def rebuild(self, viewer: int) -> int:
+        """Replaces the viewer's cached home timeline with the persisted entries and the recent tweets of
+        the viewer and of the non-celebrity accounts the viewer follows; returns how many it holds."""
+        following, followees = await self._fresh_followees(viewer)
+        celebrities = set(followees.celebrities)
+        authors = [viewer, *(u for u in following if u not in celebrities)][: self._rebuild_followees + 1]
+        limit = asyncio.Semaphore(self._rebuild_concurrency)
+
+        async def recent(author: int) -> list[Entry]:
+            async with limit:
+                tweets, _ = await self._tweets.user_tweets(author, viewer, until_id=0, limit=self._per_followee)
+            return [domain.tweet_entry(t.id, t.author_id) for t in tweets]
+
+        persisted, *recents = await asyncio.gather(
+            self._store.home_entries(viewer, None, self._cache.cap), *(recent(a) for a in authors))
+        entries = domain.newest_first([*persisted, *(e for found in recents for e in found)])[: self._cache.cap]
+        await self._cache.replace(viewer, entries)
+        # A fan-out that ran while the snapshot was taken persisted its entry but found no timeline
+        # built, so it skipped the cache: what is persisted now goes in on top.
+        late = await self._store.home_entries(viewer, None, self._cache.cap)
+        await self._cache.add([viewer], late)
+        return min(len(domain.newest_first([*entries, *late])), self._cache.cap)
+
+    async def ensure_built(self, viewer: int) -> None:
+        if not await self._cache.touch(viewer):
+            await self.rebuild(viewer)
+
+    # --- pages ------------------------------------------------------------------------------------
+
+    async def _page(self, viewer: int, sources: Sequence[Source], position: Position | None, limit: int,
+                    filter_: str, policy: Policy) -> tuple[Items, Position | None]:
+        """A page of `limit` items below `position`. Windows of candidates are hydrated one after the
+        other while filtering leaves the page short, up to SCAN_WINDOWS of them. The next position is
+        the last candidate consumed, so pages never overlap or skip, whatever arrives meanwhile."""
+        size = domain.window_size(limit)
+        seen = set(position.seen) if position else set()
+        below = position.key if position else None
+        items: Items = []
+        for _ in range(domain.SCAN_WINDOWS):
+            batches = await asyncio.gather(*(source.below(below, size) for source in sources))
+            window = domain.merge_window(batches, size)
+            if not window.entries:
+                return items, None
+            hydrated = await self._hydrator.hydrate(viewer, window.entries, policy=policy, filter_=filter_)
+            taken = domain.take(window.entries, hydrated.kept, limit - len(items), seen)
+            items += [hydrated.items[e.key] for e in taken.entries]
+            below = taken.last_key
+            if not taken.more_in_window and window.exhausted:
+                return items, None
+            if len(items) == limit:
+                break
+        assert below is not None
+        return items, Position(below, domain.carried_seen(seen, below))
+
+    async def home(self, viewer: int, position: Position | None, limit: int, filter_: str
+                   ) -> tuple[Items, Position | None]:
+        await self.ensure_built(viewer)
+        followees = await self.followees(viewer)
+        sources: list[Source] = [
+            PartitionSource(self._cache.page, viewer),
+            TweetsSource(self._tweets, viewer, viewer),
+            *(PartitionSource(self._store.user_entries, celebrity) for celebrity in followees.celebrities),
+        ]
+        items, after = await self._page(viewer, sources, position, limit, filter_, Policy.HOME)
+        if not items and after is None and position is None and not filter_ and followees.count == 0:
+            return await self.suggestions(viewer, limit), None
+        return items, after
+
+    async def suggestions(self, viewer: int, limit: int) -> Items:
+        """Popular public tweets, most popular first, for a viewer who follows nobody and has nothing."""
+        tweets = await self._tweets.popular(limit)
+        entries = [domain.tweet_entry(t.id, t.author_id) for t in tweets]
+        hydrated = await self._hydrator.hydrate(viewer, entries, policy=Policy.SUGGESTION,
+                                                known={t.id: t for t in tweets})
+        return [hydrated.items[e.key] for e in entries if e.key in hydrated.items]
+
+    async def profile(self, viewer: int, owner: int, position: Position | None, limit: int, filter_: str
+                      ) -> tuple[Items, Position | None]:
+        profiles, relations = await asyncio.gather(self._users.profiles([owner]),
+                                                   self._graph.relations(viewer, [owner]))
+        found = profiles.get(owner)
+        domain.check_profile_access(viewer, owner, exists=found is not None, private=bool(found and found.is_private),
+                                    relation=relations.get(owner, domain.NO_RELATION))
+        sources = [PartitionSource(self._store.user_entries, owner), TweetsSource(self._tweets, owner, viewer)]
+        return await self._page(viewer, sources, position, limit, filter_, Policy.PROFILE)
+
+    async def require_user(self, user_id: int) -> None:
+        if user_id not in await self._users.profiles([user_id]):
+            raise domain.user_not_found(user_id)

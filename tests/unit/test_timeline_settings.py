@@ -1,0 +1,36 @@
+"""Timeline settings: the defaults the design names, and malformed values refused by name."""
+
+from __future__ import annotations
+
+import pytest
+
+from services.runtime.settings import SettingsError
+from services.timeline.settings import Settings
+
+
+def test_defaults() -> None:
+    settings = Settings.from_env({})
+    assert settings.celebrity_threshold == 10_000
+    assert settings.cap == 800
+    assert settings.cache_ttl_s == 7 * 24 * 3600
+    assert settings.fanout_page_size == 1000
+    assert settings.stream_session_check_s <= 1.0  # a logout ends streams within a second
+    assert settings.tweet_service_addr == "127.0.0.1:50053" and settings.graph_service_addr == "127.0.0.1:50052"
+
+
+def test_overrides() -> None:
+    settings = Settings.from_env({"CHIRP_TIMELINE_CELEBRITY_THRESHOLD": "3", "CHIRP_TWEET_ADDR": "10.0.0.1:9"})
+    assert settings.celebrity_threshold == 3 and settings.tweet_service_addr == "10.0.0.1:9"
+
+
+@pytest.mark.parametrize(("name", "value"), [
+    ("CHIRP_TIMELINE_CELEBRITY_THRESHOLD", "many"),
+    ("CHIRP_TIMELINE_CELEBRITY_THRESHOLD", "-1"),
+    ("CHIRP_TIMELINE_CAP", "0"),
+    ("CHIRP_TIMELINE_FANOUT_PAGE_SIZE", "9000"),
+    ("CHIRP_TIMELINE_ACK_WAIT_S", "0"),
+    ("CHIRP_TIMELINE_REBUILD_TWEETS_PER_FOLLOWEE", "500"),
+])
+def test_malformed_values_name_the_variable(name: str, value: str) -> None:
+    with pytest.raises(SettingsError, match=name):
+        Settings.from_env({name: value})
