@@ -42,3 +42,19 @@ test: install
 
 clean:
 	rm -rf $(VENV) node_modules var .pytest_cache
+
+# Benchmarks (bench/README.md): the real mesh on its own ports against a ceiling measured in the same
+# run. Not part of `make test`; results go to bench/results/.
+BENCH_STAMP := $(VENV)/.bench-installed
+
+.PHONY: bench bench-quick
+
+$(BENCH_STAMP): pyproject.toml | $(STAMP)
+	$(PY) -m pip install --quiet -e '.[dev,bench]'
+	touch $@
+
+bench: $(BENCH_STAMP)
+	$(PY) -m bench
+
+bench-quick: $(BENCH_STAMP)
+	$(PY) -m bench --quick
