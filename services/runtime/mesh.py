@@ -176,6 +176,8 @@ class Mesh:
         env = {
             **os.environ,
             "PYTHONUNBUFFERED": "1",
+            # A crash in native code (grpc, hiredis, sqlite) leaves the Python stack in the log.
+            "PYTHONFAULTHANDLER": "1",
             "CHIRP_DATA_DIR": str(self.data_dir),
             "CHIRP_NATS_URL": self.nats_url,
             "CHIRP_VALKEY_URL": self.valkey_url,
