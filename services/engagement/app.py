@@ -2,6 +2,8 @@
 
 from __future__ import annotations
 
+from collections.abc import Awaitable, Callable
+
 import grpc
 
 from chirp.engagement.v1 import engagement_service_pb2, engagement_service_pb2_grpc
@@ -12,26 +14,48 @@ from services.engagement.consumers import TWEET_EVENTS_DURABLE, TWEET_EVENTS_SUB
 from services.engagement.peers import Graph, Tweets, Users
 from services.engagement.servicer import EngagementServicer
 from services.engagement.settings import Settings
+from services.engagement.store.base import EngagementStore
+from services.engagement.store.scylla import ScyllaEngagementStore
 from services.engagement.store.sqlite import SqliteEngagementStore
 from services.runtime import events
 from services.runtime.cursors import CursorCodec
 from services.runtime.ids import SnowflakeGenerator
 from services.runtime.jwks import user_service_verifier
-from services.runtime.outbox import OutboxRelay
+from services.runtime.outbox import OutboxRelay, OutboxSource, SqliteOutbox
 from services.runtime.server import App
 
 SERVICE_NAME = engagement_service_pb2.DESCRIPTOR.services_by_name["EngagementService"].full_name
 
+BackgroundLoop = Callable[[], Awaitable[None]]
+
+
+async def open_store(settings: Settings) -> tuple[EngagementStore, OutboxSource, list[BackgroundLoop]]:
+    """The store CHIRP_ENGAGEMENT_STORE names, its outbox (for the relay) and the loops it needs run."""
+    if settings.store == "scylla":
+        assert settings.scylla is not None  # Settings refuses scylla without CHIRP_SCYLLA_HOSTS
+        scylla_store = await ScyllaEngagementStore.connect(settings.scylla)
+        return scylla_store, scylla_store.outbox, [scylla_store.sweep_forever]
+    sqlite_store = SqliteEngagementStore(settings.common.data_dir / "engagement.db")
+    return sqlite_store, SqliteOutbox(sqlite_store.database), []
+
 
 async def build(settings: Settings) -> App:
-    common = settings.common
-    store = SqliteEngagementStore(common.data_dir / "engagement.db")
+    store, outbox, store_loops = await open_store(settings)
+    try:
+        return await _build(settings, store, outbox, store_loops)
+    except BaseException:
+        await store.close()
+        raise
 
+
+async def _build(settings: Settings, store: EngagementStore, outbox: OutboxSource,
+                 store_loops: list[BackgroundLoop]) -> App:
+    common = settings.common
     nc = await events.connect(common.nats_url, name="chirp-engagement")
     js = nc.jetstream()
     await events.ensure_stream(js, "engagement")
     await events.ensure_stream(js, "tweet")  # consumed here; whichever service starts first makes it
-    relay = OutboxRelay(store.database, events.EventPublisher(js))
+    relay = OutboxRelay(outbox, events.EventPublisher(js))
     consumer = events.DurableConsumer(
         js, events.stream_name("tweet"), TWEET_EVENTS_DURABLE, TWEET_EVENTS_SUBJECT, TweetEventsHandler(store))
 
@@ -55,6 +79,6 @@ async def build(settings: Settings) -> App:
         servicers=[(engagement_service_pb2_grpc.add_EngagementServiceServicer_to_server, servicer)],
         service_names=[SERVICE_NAME],
         verifier=user_service_verifier(common),
-        background=[relay.run, consumer.run],
+        background=[relay.run, consumer.run, *store_loops],
         closers=[nc.close, tweet_channel.close, user_channel.close, graph_channel.close, store.close],
     )

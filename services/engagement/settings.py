@@ -5,12 +5,15 @@ from __future__ import annotations
 from collections.abc import Mapping
 from dataclasses import dataclass
 
+from services.runtime.scylla import ScyllaSettings
 from services.runtime.settings import CommonSettings, Env, SettingsError
 
 
 @dataclass(frozen=True)
 class Settings:
     common: CommonSettings
+    store: str  # "sqlite" (the embedded default) or "scylla"
+    scylla: ScyllaSettings | None
     tweet_service_addr: str
     graph_service_addr: str
     # The deadline of each call to the tweet, user and graph services.
@@ -19,8 +22,16 @@ class Settings:
     @classmethod
     def from_env(cls, environ: Mapping[str, str] | None = None) -> Settings:
         env = Env(environ)
+        store = env.str("CHIRP_ENGAGEMENT_STORE", "sqlite")
+        if store not in ("sqlite", "scylla"):
+            raise SettingsError(f"CHIRP_ENGAGEMENT_STORE must be sqlite or scylla, got {store!r}")
+        scylla = ScyllaSettings.from_env("engagement", environ)
+        if store == "scylla" and scylla is None:
+            raise SettingsError("CHIRP_ENGAGEMENT_STORE=scylla needs CHIRP_SCYLLA_HOSTS")
         settings = cls(
             common=CommonSettings.from_env("engagement", environ),
+            store=store,
+            scylla=scylla,
             tweet_service_addr=env.address("tweet"),
             graph_service_addr=env.address("graph"),
             downstream_timeout_s=env.float("CHIRP_ENGAGEMENT_DOWNSTREAM_TIMEOUT_S", 2.0),

@@ -1,8 +1,15 @@
 """The engagement store contract: one suite, written against the EngagementStore port, run over every
 adapter.
 
-An adapter joins the suite with one entry in ADAPTERS: an async context manager that yields a
-Harness (the store, and a way to read the events it has staged in its outbox).
+An adapter joins the suite with one entry in ADAPTERS: a function of (request, tmp_path) that returns
+an async context manager yielding a Harness (the store, and a way to read the events it has staged
+in its outbox).
+
+SQLite always runs. ScyllaDB runs when CHIRP_SCYLLA_HOSTS names a cluster (a keyspace of the
+module's own is made and dropped, every data table truncated before each test, and
+CHIRP_SCYLLA_REPLICATION_FACTOR defaults to 1 here, for a single test node); otherwise its tests are
+reported skipped, with the reason. tests/unit/test_engagement_store_scylla_offline.py runs the same
+tests over the Scylla adapter's logic on an in-memory stand-in.
 """
 
 from __future__ import annotations
@@ -11,10 +18,13 @@ import asyncio
 import contextlib
 import itertools
 import os
+import re
+import uuid
 from collections.abc import AsyncIterator, Awaitable, Callable
 from dataclasses import dataclass
 from functools import partial
 from pathlib import Path
+from typing import Any
 
 import pytest
 
@@ -24,7 +34,8 @@ from services.engagement.domain import ChildTweet, Counts, Entry, Kind, Mark, Pa
 from services.engagement.store.base import EngagementStore
 from services.engagement.store.sqlite import SqliteEngagementStore
 from services.runtime.events import OutgoingEvent
-from services.runtime.outbox import SqliteOutbox
+from services.runtime.outbox import OutboxSource, SqliteOutbox
+from services.runtime.scylla import ScyllaSettings
 
 SCYLLA_SKIP_REASON = "CHIRP_SCYLLA_HOSTS not set: no ScyllaDB to run against"
 
@@ -35,23 +46,51 @@ class Harness:
     staged: Callable[[], Awaitable[list[OutgoingEvent]]]  # the outbox, oldest first
 
 
-@contextlib.asynccontextmanager
-async def sqlite_adapter(tmp_path: Path) -> AsyncIterator[Harness]:
-    store = SqliteEngagementStore(tmp_path / "engagement.db")
-    outbox = SqliteOutbox(store.database)
+def outbox_harness(store: EngagementStore, outbox: OutboxSource) -> Harness:
+    """A Harness that reads what is staged through the relay's interface, without taking it out."""
 
     async def staged() -> list[OutgoingEvent]:
-        return [entry.event for entry in await outbox.read(10_000)]
+        return [entry.event for entry in await outbox.read(100_000)]
 
-    yield Harness(store, staged)
+    return Harness(store, staged)
+
+
+@contextlib.asynccontextmanager
+async def sqlite_adapter(request: pytest.FixtureRequest, tmp_path: Path) -> AsyncIterator[Harness]:
+    store = SqliteEngagementStore(tmp_path / "engagement.db")
+    yield outbox_harness(store, SqliteOutbox(store.database))
     await store.close()
 
 
+@pytest.fixture(scope="module")
+async def scylla_engagement_store() -> AsyncIterator[Any]:
+    from services.engagement.store.scylla import ScyllaEngagementStore
+
+    keyspace = f"engagement_test_{uuid.uuid4().hex[:12]}"
+    environ = {"CHIRP_SCYLLA_REPLICATION_FACTOR": "1", **os.environ, "CHIRP_ENGAGEMENT_SCYLLA_KEYSPACE": keyspace}
+    settings = ScyllaSettings.from_env("engagement", environ)
+    if settings is None:
+        pytest.skip(SCYLLA_SKIP_REASON)
+    store = await ScyllaEngagementStore.connect(settings)
+    yield store
+    try:
+        await store.session.ddl(f'DROP KEYSPACE IF EXISTS "{keyspace}"')
+    finally:
+        await store.close()
+
+
 @contextlib.asynccontextmanager
-async def scylla_adapter(tmp_path: Path) -> AsyncIterator[Harness]:
-    # No ScyllaDB adapter exists yet; once one does, it connects here (keyspace per test run).
-    pytest.skip("the ScyllaDB engagement adapter is not written yet")
-    yield  # type: ignore[misc]  # pragma: no cover
+async def scylla_adapter(request: pytest.FixtureRequest, tmp_path: Path) -> AsyncIterator[Harness]:
+    from services.engagement.store.scylla import SCHEMA
+
+    if not os.environ.get("CHIRP_SCYLLA_HOSTS"):
+        pytest.skip(SCYLLA_SKIP_REASON)
+    store = request.getfixturevalue("scylla_engagement_store")
+    # The keyspace is the module's: each test starts from empty tables (watermarks stay).
+    for table in re.findall(r"CREATE TABLE IF NOT EXISTS (\w+)", "\n".join(SCHEMA)):
+        if not table.endswith("_watermark"):
+            await store.session.ddl(f"TRUNCATE {table}")
+    yield outbox_harness(store, store.outbox)
 
 
 ADAPTERS = [
@@ -63,7 +102,7 @@ ADAPTERS = [
 
 @pytest.fixture(params=ADAPTERS)
 async def harness(request: pytest.FixtureRequest, tmp_path: Path) -> AsyncIterator[Harness]:
-    async with request.param(tmp_path) as made:
+    async with request.param(request, tmp_path) as made:
         yield made
 
 
@@ -153,6 +192,49 @@ async def test_concurrent_likes_and_unlikes_count_exactly_the_standing_likes(sto
     assert standing == [u for u in users if u not in users[::3]]
     assert (await counts(store, 100)).likes == len(standing)
     assert sorted(await every_page(lambda after: store.likers(100, after, 7))) == standing
+
+
+async def test_a_like_taken_back_and_given_again_is_a_new_like(harness: Harness) -> None:
+    store = harness.store
+    first, _ = await put(store, Kind.LIKE, 100, 1)
+    await put(store, Kind.LIKE, 100, 2)
+    await take(store, Kind.LIKE, 100, 1)
+    again, created = await put(store, Kind.LIKE, 100, 1)
+    assert created and again.seq > first.seq
+    assert await counts(store, 100) == Counts(likes=2)
+    page = await store.likers(100, None, 10)
+    assert [(e.id, e.seq) for e in page.entries] == [(1, again.seq), (2, page.entries[1].seq)]  # newest first
+    assert await take(store, Kind.LIKE, 100, 1) == again
+    staged = await harness.staged()
+    assert [e.subject.rsplit(".", 1)[1] for e in staged] == ["liked", "liked", "unliked", "liked", "unliked"]
+    assert len({e.event_id for e in staged}) == 5
+
+
+async def test_a_publisher_that_raises_writes_nothing(harness: Harness) -> None:
+    store = harness.store
+
+    def broken(_: Mark) -> list[OutgoingEvent]:
+        raise RuntimeError("no events today")
+
+    with pytest.raises(RuntimeError):
+        await store.add(mark(Kind.LIKE, 100, 1), broken)
+    assert await store.engagement(1, [100]) == {100: TweetEngagement()}
+    assert await store.likers(100, None, 10) == Page((), None)
+    await put(store, Kind.LIKE, 100, 1)
+    with pytest.raises(RuntimeError):
+        await store.remove(Kind.LIKE, 100, 1, broken)
+    assert (await store.engagement(1, [100]))[100] == TweetEngagement(Counts(likes=1), liked=True)
+    assert [e.subject for e in await harness.staged()] == ["chirp.engagement.liked"]
+
+
+async def test_concurrent_likes_by_one_account_make_one_like(harness: Harness) -> None:
+    store = harness.store
+    results = await asyncio.gather(*(store.add(mark(Kind.LIKE, 100, 1), events.added) for _ in range(6)))
+    assert sum(r.created for r in results) == 1
+    assert len({r.mark for r in results}) == 1
+    assert await counts(store, 100) == Counts(likes=1)
+    assert [e.id for e in (await store.likers(100, None, 10)).entries] == [1]
+    assert len({e.event_id for e in await harness.staged()}) == 1
 
 
 # --- retweets and bookmarks -----------------------------------------------------------------------
@@ -252,4 +334,12 @@ async def test_a_deletion_reported_before_the_creation_counts_nothing(store: Eng
     child = ChildTweet(600, reply_to_id=100)
     assert not await store.count_deleted(child)
     assert not await store.count_created(child)
+    assert await counts(store, 100) == Counts()
+
+
+async def test_concurrent_deliveries_of_one_child_count_it_once(store: EngagementStore) -> None:
+    child = ChildTweet(700, reply_to_id=100, quote_id=100)
+    assert sum(await asyncio.gather(*(store.count_created(child) for _ in range(5)))) == 1
+    assert await counts(store, 100) == Counts(replies=1, quotes=1)
+    assert sum(await asyncio.gather(*(store.count_deleted(child) for _ in range(5)))) == 1
     assert await counts(store, 100) == Counts()
