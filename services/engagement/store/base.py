@@ -16,11 +16,14 @@ it, so a wide-column adapter (ScyllaDB) serves each with one table per query:
 
 The `*_by_user` and `bookmark_flags` rows hold the mark's seq and the tweet's author id; the
 `*_by_tweet` and `bookmarks_by_user` rows are its listing copies. `engagement_counts` is a counter
-table with likes, retweets, replies, quotes and bookmarks columns, never a COUNT over rows.
+table with likes, retweets, replies, quotes and bookmarks columns, never a COUNT over rows. The
+ScyllaDB adapter adds bookmarks_by_tweet, replies_by_parent and quotes_by_parent (for its recount
+repair) and open_intents (to finish a change whose writer died after its decision).
 
 Marks are written by `add` and `remove`, each ONE atomic unit with its counter and its events.
 SQLite: one transaction. ScyllaDB: a lightweight transaction on the `*_by_user` row decides
-(`INSERT ... IF NOT EXISTS` to add, `DELETE ... IF EXISTS` to remove), so two concurrent likes by
+(`INSERT ... IF NOT EXISTS` to add, `DELETE ... IF seq = <the seq read>` to remove, so the remover
+knows exactly which mark it took), so two concurrent likes by
 the same account cannot both count; only when it applied does a logged batch write the listing
 row and the outbox rows, and then the counter moves by one in its own counter batch (counters
 cannot join a logged batch). Adding what stands or removing what does not must change nothing:
