@@ -7,13 +7,18 @@ for exactly the CQL the adapters write, and checks it the way the server would w
 - a read names one partition (its whole key, by equality); `IN ?` only on a clustering column and
   with at most 100 values (ScyllaDB's default max_clustering_key_restrictions_per_query); a
   multi-column slice `(c1, c2) < (?, ?)` only on clustering columns, compared by value (what
-  ScyllaDB does since CASSANDRA-7281), rows coming back in clustering order;
+  ScyllaDB does since CASSANDRA-7281), rows coming back in clustering order; a single-column slice
+  (`c > ? AND c < ?`) only on the clustering column right after the equality-restricted prefix;
 - a write names the whole primary key; no LWT inside a logged batch, and no custom timestamp on one;
 - counters: a counter table holds nothing but counters; they change only by `c = c + ?` (or `-`),
   never inside a logged batch, never by INSERT, LWT or custom timestamp, and only in statements
   marked not idempotent (a driver retry of an idempotent counter update could count twice);
 - values of the column's type; `IF c = null` true for a missing row; an LWT returns the row as it
   was (all of it in the ScyllaDB style, only the condition's columns in the Cassandra style);
+- an UNLOGGED batch holds one partition's writes only; `DELETE ... WHERE <whole partition key>` is
+  a partition tombstone (rows and static cells written before it go, older writes after it are
+  shadowed); table options (`WITH ... AND default_time_to_live = ...`) are kept in `Table.options`.
+  TTLs are checked and recorded (`ttls`), never applied: nothing expires here;
 - write timestamps: every cell keeps the time it was written at (`USING TIMESTAMP ?`, or one clock
   tick per call, shared by a batch's statements); a write older than the cell, or than a deletion
   of its row, changes nothing, so replays and late deliveries behave as they do on a server.
@@ -47,6 +52,7 @@ class Table:
     clustering: list[str]
     static: set[str]
     descending: set[str] = field(default_factory=set)
+    options: dict[str, str] = field(default_factory=dict)  # `WITH ... AND name = value`, as written
 
     @property
     def counters(self) -> set[str]:
@@ -61,6 +67,11 @@ _TYPES: dict[str, tuple[type, ...]] = {
 
 def parse_table(cql: str) -> Table:
     head, _, order = cql.strip().partition(" WITH CLUSTERING ORDER BY ")
+    order, _, options_text = order.partition(" AND ")  # table options after the clustering order
+    if not order and ") WITH " in head:  # table options without a clustering order
+        head, _, options_text = head.rpartition(") WITH ")
+        head += ")"
+    options = dict(_option(item) for item in options_text.split(" AND ") if item.strip())
     m = re.fullmatch(r"CREATE TABLE IF NOT EXISTS (\w+) \((.*)\)", head, re.S)
     assert m, f"not a CREATE TABLE this parser knows: {cql}"
     name, body, order = m.group(1), m.group(2), order.strip("()")
@@ -92,10 +103,16 @@ def parse_table(cql: str) -> Table:
         if item.strip().endswith("DESC"):
             descending.add(item.split()[0])
     assert pk and all(c in columns for c in pk + ck)
-    table = Table(name, columns, pk, ck, static, descending)
+    table = Table(name, columns, pk, ck, static, descending, options)
     if table.counters:
         assert table.counters == set(columns) - set(pk + ck), f"{name}: a counter table holds nothing but counters"
     return table
+
+
+def _option(text: str) -> tuple[str, str]:
+    m = re.fullmatch(r"\s*(\w+) = (.+?)\s*", text, re.S)
+    assert m, f"not a table option this parser knows: {text!r}"
+    return m.group(1), m.group(2)
 
 
 def _order_value(value: Any) -> Any:
@@ -113,12 +130,14 @@ class Partition:
     rows: dict[tuple[Any, ...], dict[str, Any]] = field(default_factory=dict)
     stamps: dict[tuple[Any, ...], dict[str, int]] = field(default_factory=dict)  # when each cell was written
     deleted: dict[tuple[Any, ...], int] = field(default_factory=dict)  # the latest deletion of each row
+    dropped: int = -1  # the latest deletion of the whole partition (`DELETE ... WHERE <partition key>`)
 
 
 @dataclass
 class Executed:
     kind: str  # "execute", "lwt", "batch"
     statements: list[Statement]
+    logged: bool = True  # for a batch: False for an UNLOGGED one (single-partition only)
 
 
 @dataclass
@@ -163,8 +182,10 @@ class FakeCql:
 
     async def batch(self, statements: Sequence[Statement], *, logged: bool = True) -> None:
         await asyncio.sleep(0)
-        self.log.append(Executed("batch", list(statements)))
-        assert logged
+        self.log.append(Executed("batch", list(statements), logged))
+        if not logged:  # UNLOGGED: only ever one partition's writes (one mutation on its replicas)
+            assert len({self._written_partition(s) for s in statements}) == 1, (
+                f"an unlogged batch spans partitions: {[s.cql for s in statements]}")
         for s in statements:
             assert not s.is_lwt, f"LWTs cannot share a logged batch across partitions: {s.cql}"
             assert not self.tables[_table_name(s.cql)].counters, f"counters cannot be in a logged batch: {s.cql}"
@@ -183,6 +204,7 @@ class FakeCql:
         """The equality-restricted key columns of a WHERE, and a filter for its IN or slice on clustering."""
         key: dict[str, Any] = {}
         checks: list[Callable[[dict[str, Any]], bool]] = []
+        sliced: set[str] = set()
         for clause in (c.strip() for c in where.split(" AND ")):
             if m := re.fullmatch(r"(\w+) = \?", clause):
                 column = m.group(1)
@@ -201,16 +223,28 @@ class FakeCql:
                 compare = _COMPARE[m.group(2)]
                 checks.append(lambda row, columns=columns, bound=bound, compare=compare: compare(
                     tuple(_order_value(row[c]) for c in columns), bound))
+            elif m := re.fullmatch(r"(\w+) (<=|>=|<|>) \?", clause):
+                column = m.group(1)
+                assert column in table.clustering, f"a slice on clustering columns only: {clause}"
+                sliced.add(column)
+                bound = _order_value(self._typed(table, column, params.pop(0)))
+                compare = _COMPARE[m.group(2)]
+                checks.append(lambda row, column=column, bound=bound, compare=compare: compare(
+                    _order_value(row[column]), bound))
             else:
                 raise AssertionError(f"a restriction FakeCql does not know: {clause!r}")
         assert all(c in key for c in table.partition_key), f"a query must name its partition: {where}"
         restricted = [c for c in table.clustering if c in key]
         assert restricted == table.clustering[:len(restricted)], f"clustering equality must be a prefix: {where}"
+        if sliced:  # single-column slices (`c > ?`, `c < ?`, both): on the column after the equality prefix
+            following = table.clustering[len(restricted):len(restricted) + 1]
+            assert sliced == set(following), f"a single-column slice must follow the clustering equalities: {where}"
         return key, lambda row: all(check(row) for check in checks)
 
     def _where(self, table: Table, where: str, params: list[Any]) -> dict[str, Any]:
         """A write's WHERE: equalities on key columns only."""
         assert " IN " not in where and "(" not in where, f"a write names its rows by equality: {where}"
+        assert not re.search(r"[<>]", where), f"a write names its rows by equality, never a slice: {where}"
         key, _ = self._restrict(table, where, params)
         return key
 
@@ -360,6 +394,11 @@ class FakeCql:
             assert not table.counters, f"counters are never deleted here: {cql}"
             using = self._using(table, m.group(2), params)
             key = self._where(table, m.group(3), params)
+            if table.clustering and not any(c in key for c in table.clustering) and not m.group(4):
+                partition = self._partition(table, key, create=False)  # a partition delete
+                if partition is not None:
+                    self._drop_partition(partition, stamp if using.timestamp is None else using.timestamp)
+                return self._lwt_row(table, True, None, [])
             assert all(c in key for c in table.clustering), "row deletes only"
             conditions = self._conditions(table, m.group(4), params) if m.group(4) else None
             assert not (conditions is not None and using.timestamp is not None), "an LWT takes no custom timestamp"
@@ -376,6 +415,8 @@ class FakeCql:
     def _set(self, table: Table, key: dict[str, Any], cells: dict[str, Any], *, marker: bool, stamp: int) -> None:
         partition = self._partition(table, key, create=True)
         assert partition is not None
+        if stamp <= partition.dropped:
+            return  # the partition was deleted at or after this write's time
         static = {c: v for c, v in cells.items() if c in table.static}
         regular = {c: v for c, v in cells.items() if c not in table.static}
         partition.static.update(static)
@@ -405,6 +446,31 @@ class FakeCql:
         if not row and _MARKER not in stamps:
             partition.rows.pop(ck)
             partition.stamps.pop(ck, None)
+
+    def _drop_partition(self, partition: Partition, stamp: int) -> None:
+        """A partition tombstone: every row written at or before `stamp` goes, and so do static cells
+        (whose write times are not kept), and later writes older than it are shadowed."""
+        partition.dropped = max(partition.dropped, stamp)
+        partition.static.clear()
+        for ck in list(partition.rows):
+            self._delete_row(partition, ck, stamp)
+
+    def _written_partition(self, statement: Statement) -> tuple[str, tuple[Any, ...]]:
+        """The table and partition key a write names (its markers before WHERE are skipped)."""
+        cql, params = statement.cql, list(statement.params)
+        table = self.tables[_table_name(cql)]
+        if m := re.match(r"INSERT INTO \w+ \((.+?)\) VALUES", cql):
+            values = dict(zip((c.strip() for c in m.group(1).split(",")), params))
+        else:
+            head, _, where = cql.partition(" WHERE ")
+            params = params[head.count("?"):]
+            values = {}
+            for clause in where.split(" IF ")[0].split(" AND "):
+                c = re.fullmatch(r"(\w+) = \?", clause.strip())
+                assert c, f"a write names its rows by equality: {cql}"
+                values[c.group(1)] = params.pop(0)
+        assert all(c in values for c in table.partition_key), f"a write names its partition: {cql}"
+        return table.name, tuple(values[c] for c in table.partition_key)
 
     def _add(self, table: Table, key: dict[str, Any], increments: dict[str, int]) -> dict[str, Any]:
         partition = self._partition(table, key, create=True)

@@ -2,6 +2,8 @@
 
 from __future__ import annotations
 
+from collections.abc import Awaitable, Callable
+
 import grpc
 
 from chirp.engagement.v1 import engagement_service_pb2_grpc
@@ -12,27 +14,48 @@ from services.runtime import events
 from services.runtime.cursors import CursorCodec
 from services.runtime.ids import SnowflakeGenerator
 from services.runtime.jwks import user_service_verifier
-from services.runtime.outbox import OutboxRelay
+from services.runtime.outbox import OutboxRelay, OutboxSource, SqliteOutbox
 from services.runtime.server import App
 from services.tweet.consumers import USER_DELETED_DURABLE, UserDeletedHandler
 from services.tweet.peers import EngagementClient, GraphClient, UserClient
 from services.tweet.reader import TweetReader
 from services.tweet.servicer import TweetServicer
 from services.tweet.settings import Settings
+from services.tweet.store.base import TweetStore
+from services.tweet.store.scylla import ScyllaTweetStore
 from services.tweet.store.sqlite import SqliteTweetStore
 
 SERVICE_NAME = tweet_service_pb2.DESCRIPTOR.services_by_name["TweetService"].full_name
 
+BackgroundLoop = Callable[[], Awaitable[None]]
+
+
+async def open_store(settings: Settings) -> tuple[TweetStore, OutboxSource, list[BackgroundLoop]]:
+    """The store CHIRP_TWEET_STORE names, its outbox (for the relay) and the loops it needs run."""
+    if settings.store == "scylla":
+        assert settings.scylla is not None  # Settings refuses scylla without CHIRP_SCYLLA_HOSTS
+        scylla_store = await ScyllaTweetStore.connect(settings.scylla)
+        return scylla_store, scylla_store.outbox, [scylla_store.sweep_forever]
+    sqlite_store = SqliteTweetStore(settings.common.data_dir / "tweet.db")
+    return sqlite_store, SqliteOutbox(sqlite_store.database), []
+
 
 async def build(settings: Settings) -> App:
-    common = settings.common
-    store = SqliteTweetStore(common.data_dir / "tweet.db")
+    store, outbox, store_loops = await open_store(settings)
+    try:
+        return await _build(settings, store, outbox, store_loops)
+    except BaseException:
+        await store.close()
+        raise
 
+
+async def _build(settings: Settings, store: TweetStore, outbox: OutboxSource, store_loops: list[BackgroundLoop]) -> App:
+    common = settings.common
     nc = await events.connect(common.nats_url, name="chirp-tweet")
     js = nc.jetstream()
     await events.ensure_stream(js, "tweet")
     await events.ensure_stream(js, "user")  # consumed here; whichever service starts first makes it
-    relay = OutboxRelay(store.database, events.EventPublisher(js))
+    relay = OutboxRelay(outbox, events.EventPublisher(js))
     consumer = events.DurableConsumer(
         js, events.stream_name("user"), USER_DELETED_DURABLE, events.subject("user", "deleted"),
         UserDeletedHandler(store),
@@ -57,6 +80,6 @@ async def build(settings: Settings) -> App:
         servicers=[(tweet_service_pb2_grpc.add_TweetServiceServicer_to_server, servicer)],
         service_names=[SERVICE_NAME],
         verifier=user_service_verifier(common),
-        background=[relay.run, consumer.run],
+        background=[relay.run, consumer.run, *store_loops],
         closers=[nc.close, user_channel.close, graph_channel.close, engagement_channel.close, store.close],
     )

@@ -5,12 +5,15 @@ from __future__ import annotations
 from collections.abc import Mapping
 from dataclasses import dataclass
 
+from services.runtime.scylla import ScyllaSettings
 from services.runtime.settings import CommonSettings, Env, SettingsError
 
 
 @dataclass(frozen=True)
 class Settings:
     common: CommonSettings
+    store: str  # "sqlite" (the embedded default) or "scylla"
+    scylla: ScyllaSettings | None
     graph_service_addr: str
     engagement_service_addr: str
     # The deadline of each call to the user, graph and engagement services.
@@ -23,8 +26,16 @@ class Settings:
     @classmethod
     def from_env(cls, environ: Mapping[str, str] | None = None) -> Settings:
         env = Env(environ)
+        store = env.str("CHIRP_TWEET_STORE", "sqlite")
+        if store not in ("sqlite", "scylla"):
+            raise SettingsError(f"CHIRP_TWEET_STORE must be sqlite or scylla, got {store!r}")
+        scylla = ScyllaSettings.from_env("tweet", environ)
+        if store == "scylla" and scylla is None:
+            raise SettingsError("CHIRP_TWEET_STORE=scylla needs CHIRP_SCYLLA_HOSTS")
         settings = cls(
             common=CommonSettings.from_env("tweet", environ),
+            store=store,
+            scylla=scylla,
             graph_service_addr=env.address("graph"),
             engagement_service_addr=env.address("engagement"),
             downstream_timeout_s=env.float("CHIRP_TWEET_DOWNSTREAM_TIMEOUT_S", 2.0),

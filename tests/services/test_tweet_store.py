@@ -1,9 +1,13 @@
 """The tweet store contract: one suite, written against the TweetStore port (store/base.py), run over
 every adapter.
 
-An adapter joins with one entry in ADAPTERS: an async context manager that yields an Adapter (the
-store, and the outbox the relay reads, behind the adapter-neutral OutboxSource interface). SQLite
-always runs; ScyllaDB runs when CHIRP_SCYLLA_HOSTS names a cluster and is reported skipped otherwise.
+An adapter joins with one entry in ADAPTERS: a function of (request, tmp_path) returning an async
+context manager that yields an Adapter (the store, and the outbox the relay reads, behind the
+adapter-neutral OutboxSource interface). SQLite always runs. ScyllaDB runs when CHIRP_SCYLLA_HOSTS
+names a cluster (a keyspace of the module's own is made and dropped; CHIRP_SCYLLA_REPLICATION_FACTOR
+defaults to 1 here, for a single test node) and is reported skipped otherwise.
+tests/unit/test_tweet_store_scylla_offline.py runs the same tests over the Scylla adapter's logic on
+an in-memory stand-in.
 """
 
 from __future__ import annotations
@@ -47,31 +51,39 @@ class Adapter:
 
 
 @contextlib.asynccontextmanager
-async def sqlite_adapter(tmp_path: Path) -> AsyncIterator[Adapter]:
+async def sqlite_adapter(request: pytest.FixtureRequest, tmp_path: Path) -> AsyncIterator[Adapter]:
     store = SqliteTweetStore(tmp_path / "tweet.db")
     yield Adapter(store, SqliteOutbox(store.database))
     await store.close()
 
 
-@contextlib.asynccontextmanager
-async def scylla_adapter(tmp_path: Path) -> AsyncIterator[Adapter]:
+@pytest.fixture(scope="module")
+async def scylla_tweet_store() -> AsyncIterator[Any]:
+    """One keyspace for the module's tests (made and dropped here): tests keep apart by author ids of
+    their own, and each starts with the outbox drained."""
+    from services.tweet.store.scylla import ScyllaTweetStore
+
     keyspace = f"tweet_test_{uuid.uuid4().hex[:12]}"
     environ = {"CHIRP_SCYLLA_REPLICATION_FACTOR": "1", **os.environ, "CHIRP_TWEET_SCYLLA_KEYSPACE": keyspace}
     settings = ScyllaSettings.from_env("tweet", environ)
     if settings is None:
         pytest.skip(SCYLLA_SKIP_REASON)
-    try:
-        from services.tweet.store.scylla import ScyllaTweetStore  # type: ignore[import-not-found]
-    except ImportError:
-        pytest.skip("services/tweet/store/scylla.py is not written yet")
     store = await ScyllaTweetStore.connect(settings)
+    yield store
     try:
-        yield Adapter(store, store.outbox)
+        await store.session.ddl(f'DROP KEYSPACE IF EXISTS "{keyspace}"')
     finally:
-        try:
-            await store.session.ddl(f"DROP KEYSPACE IF EXISTS {keyspace}")
-        finally:
-            await store.close()
+        await store.close()
+
+
+@contextlib.asynccontextmanager
+async def scylla_adapter(request: pytest.FixtureRequest, tmp_path: Path) -> AsyncIterator[Adapter]:
+    if not os.environ.get("CHIRP_SCYLLA_HOSTS"):
+        pytest.skip(SCYLLA_SKIP_REASON)
+    store = request.getfixturevalue("scylla_tweet_store")
+    made = Adapter(store, store.outbox)
+    await made.staged()  # what earlier tests staged
+    yield made
 
 
 ADAPTERS = [
@@ -83,7 +95,7 @@ ADAPTERS = [
 
 @pytest.fixture(params=ADAPTERS)
 async def adapter(request: pytest.FixtureRequest, tmp_path: Path) -> AsyncIterator[Adapter]:
-    async with request.param(tmp_path) as made:
+    async with request.param(request, tmp_path) as made:
         yield made
 
 
