@@ -17,7 +17,7 @@ for exactly the CQL the adapters write, and checks it the way the server would w
   was (all of it in the ScyllaDB style, only the condition's columns in the Cassandra style);
 - an UNLOGGED batch holds one partition's writes only; `DELETE ... WHERE <whole partition key>` is
   a partition tombstone (rows and static cells written before it go, older writes after it are
-  shadowed); table options (`WITH ... AND default_time_to_live = ...`) are kept in `Table.options`.
+  shadowed); a DELETE leaves its tombstone even where nothing was written yet, as on a server; table options (`WITH ... AND default_time_to_live = ...`) are kept in `Table.options`.
   TTLs are checked and recorded (`ttls`), never applied: nothing expires here;
 - write timestamps: every cell keeps the time it was written at (`USING TIMESTAMP ?`, or one clock
   tick per call, shared by a batch's statements); a write older than the cell, or than a deletion
@@ -395,9 +395,11 @@ class FakeCql:
             using = self._using(table, m.group(2), params)
             key = self._where(table, m.group(3), params)
             if table.clustering and not any(c in key for c in table.clustering) and not m.group(4):
-                partition = self._partition(table, key, create=False)  # a partition delete
-                if partition is not None:
-                    self._drop_partition(partition, stamp if using.timestamp is None else using.timestamp)
+                # A partition delete. It leaves a tombstone even where nothing was written yet, as a
+                # server's does, so that a late write older than it (a replayed batch) stays deleted.
+                partition = self._partition(table, key, create=True)
+                assert partition is not None
+                self._drop_partition(partition, stamp if using.timestamp is None else using.timestamp)
                 return self._lwt_row(table, True, None, [])
             assert all(c in key for c in table.clustering), "row deletes only"
             conditions = self._conditions(table, m.group(4), params) if m.group(4) else None
@@ -405,10 +407,11 @@ class FakeCql:
             current = self._current(table, key)
             if conditions is not None and not all((current or {}).get(c) == v for c, v in conditions):
                 return self._lwt_row(table, False, current, [c for c, _ in conditions])
-            partition = self._partition(table, key, create=False)
-            if partition is not None:
-                self._delete_row(partition, tuple(key[c] for c in table.clustering),
-                                 stamp if using.timestamp is None else using.timestamp)
+            # A row tombstone, kept even for a row (or partition) never written: see the partition delete.
+            partition = self._partition(table, key, create=True)
+            assert partition is not None
+            self._delete_row(partition, tuple(key[c] for c in table.clustering),
+                             stamp if using.timestamp is None else using.timestamp)
             return self._lwt_row(table, True, current, [c for c, _ in conditions or []])
         raise AssertionError(f"a statement FakeCql does not know: {cql}")
 

@@ -2,8 +2,6 @@
 
 from __future__ import annotations
 
-from collections.abc import Awaitable, Callable
-
 import grpc
 
 from chirp.engagement.v1 import engagement_service_pb2, engagement_service_pb2_grpc
@@ -21,31 +19,22 @@ from services.runtime import events
 from services.runtime.cursors import CursorCodec
 from services.runtime.ids import SnowflakeGenerator
 from services.runtime.jwks import user_service_verifier
-from services.runtime.outbox import OutboxRelay, OutboxSource, SqliteOutbox
+from services.runtime.outbox import OutboxRelay, OutboxSource
+from services.runtime.scylla import BackgroundLoop, close_on_failure, open_chosen_store
 from services.runtime.server import App
 
 SERVICE_NAME = engagement_service_pb2.DESCRIPTOR.services_by_name["EngagementService"].full_name
 
-BackgroundLoop = Callable[[], Awaitable[None]]
-
 
 async def open_store(settings: Settings) -> tuple[EngagementStore, OutboxSource, list[BackgroundLoop]]:
     """The store CHIRP_ENGAGEMENT_STORE names, its outbox (for the relay) and the loops it needs run."""
-    if settings.store == "scylla":
-        assert settings.scylla is not None  # Settings refuses scylla without CHIRP_SCYLLA_HOSTS
-        scylla_store = await ScyllaEngagementStore.connect(settings.scylla)
-        return scylla_store, scylla_store.outbox, [scylla_store.sweep_forever]
-    sqlite_store = SqliteEngagementStore(settings.common.data_dir / "engagement.db")
-    return sqlite_store, SqliteOutbox(sqlite_store.database), []
+    return await open_chosen_store(settings, ScyllaEngagementStore,
+                                   lambda: SqliteEngagementStore(settings.common.data_dir / "engagement.db"))
 
 
 async def build(settings: Settings) -> App:
     store, outbox, store_loops = await open_store(settings)
-    try:
-        return await _build(settings, store, outbox, store_loops)
-    except BaseException:
-        await store.close()
-        raise
+    return await close_on_failure(store, _build(settings, store, outbox, store_loops))
 
 
 async def _build(settings: Settings, store: EngagementStore, outbox: OutboxSource,

@@ -2,8 +2,6 @@
 
 from __future__ import annotations
 
-from collections.abc import Awaitable, Callable
-
 import grpc
 
 from chirp.graph.v1 import graph_service_pb2, graph_service_pb2_grpc
@@ -19,31 +17,22 @@ from services.runtime import events
 from services.runtime.cursors import CursorCodec
 from services.runtime.ids import SnowflakeGenerator
 from services.runtime.jwks import user_service_verifier
-from services.runtime.outbox import OutboxRelay, OutboxSource, SqliteOutbox
+from services.runtime.outbox import OutboxRelay, OutboxSource
+from services.runtime.scylla import BackgroundLoop, close_on_failure, open_chosen_store
 from services.runtime.server import App
 
 SERVICE_NAME = graph_service_pb2.DESCRIPTOR.services_by_name["GraphService"].full_name
 
-BackgroundLoop = Callable[[], Awaitable[None]]
-
 
 async def open_store(settings: Settings) -> tuple[GraphStore, OutboxSource, list[BackgroundLoop]]:
     """The store CHIRP_GRAPH_STORE names, its outbox (for the relay) and the loops it needs run."""
-    if settings.store == "scylla":
-        assert settings.scylla is not None  # Settings refuses scylla without CHIRP_SCYLLA_HOSTS
-        scylla_store = await ScyllaGraphStore.connect(settings.scylla)
-        return scylla_store, scylla_store.outbox, [scylla_store.sweep_forever]
-    sqlite_store = SqliteGraphStore(settings.common.data_dir / "graph.db")
-    return sqlite_store, SqliteOutbox(sqlite_store.database), []
+    return await open_chosen_store(settings, ScyllaGraphStore,
+                                   lambda: SqliteGraphStore(settings.common.data_dir / "graph.db"))
 
 
 async def build(settings: Settings) -> App:
     store, outbox, store_loops = await open_store(settings)
-    try:
-        return await _build(settings, store, outbox, store_loops)
-    except BaseException:
-        await store.close()
-        raise
+    return await close_on_failure(store, _build(settings, store, outbox, store_loops))
 
 
 async def _build(settings: Settings, store: GraphStore, outbox: OutboxSource, store_loops: list[BackgroundLoop]) -> App:

@@ -5,8 +5,8 @@ from __future__ import annotations
 from collections.abc import Mapping
 from dataclasses import dataclass
 
-from services.runtime.scylla import ScyllaSettings
-from services.runtime.settings import CommonSettings, Env, SettingsError
+from services.runtime.scylla import ScyllaSettings, store_choice
+from services.runtime.settings import CommonSettings, Env
 
 
 @dataclass(frozen=True)
@@ -20,12 +20,7 @@ class Settings:
     @classmethod
     def from_env(cls, environ: Mapping[str, str] | None = None) -> Settings:
         env = Env(environ)
-        store = env.str("CHIRP_GRAPH_STORE", "sqlite")
-        if store not in ("sqlite", "scylla"):
-            raise SettingsError(f"CHIRP_GRAPH_STORE must be sqlite or scylla, got {store!r}")
-        scylla = ScyllaSettings.from_env("graph", environ)
-        if store == "scylla" and scylla is None:
-            raise SettingsError("CHIRP_GRAPH_STORE=scylla needs CHIRP_SCYLLA_HOSTS")
+        store, scylla = store_choice("graph", environ)
         return cls(
             common=CommonSettings.from_env("graph", environ),
             store=store,

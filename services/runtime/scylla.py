@@ -12,6 +12,12 @@ ever blocks on it (no iterating a ResultSet past its first page; paging is expli
 What the adapters decide (statement text, parameters, how rows become domain objects, which errors
 mean a write certainly did not land) is plain code that the offline tests reach without a cluster;
 only `ScyllaSession` talks to the driver.
+
+What every adapter is besides its queries lives here too, so that it is written once: the choice of
+store a service's settings make (`store_choice`, `open_chosen_store`), a store's session, outbox and
+lifecycle (`ScyllaStore`), and the intent markers that changes committed by an LWT leave until they
+are written out, with the sweeper that finishes what a dead writer left (`IntentMarkers`,
+`IntentSweeper`, `SweptScyllaStore`).
 """
 
 from __future__ import annotations
@@ -26,14 +32,19 @@ import threading
 import time
 import uuid
 from collections.abc import AsyncIterator, Awaitable, Callable, Iterable, Mapping, Sequence
-from dataclasses import dataclass, field
-from typing import Any, Protocol
+from dataclasses import KW_ONLY, dataclass, field
+from typing import TYPE_CHECKING, Any, ClassVar, NamedTuple, Protocol, Self, TypeVar
 
 from services.runtime.errors import InvalidArgument
 from services.runtime.events import OutgoingEvent
-from services.runtime.outbox import OutboxEntry
+from services.runtime.outbox import OutboxEntry, OutboxSource, SqliteOutbox
 from services.runtime.settings import Env, SettingsError
 from services.runtime.topology import service
+
+if TYPE_CHECKING:
+    from structlog.stdlib import BoundLogger
+
+    from services.runtime.sqlite import Database
 
 DEFAULT_PORT = 9042
 _NAME_RE = re.compile(r"^[a-z][a-z0-9_]{0,47}$")
@@ -145,6 +156,31 @@ def keyspace_cql(settings: ScyllaSettings) -> str:
     if settings.tablets is not None:
         cql += f" AND tablets = {{'enabled': {'true' if settings.tablets else 'false'}}}"
     return cql
+
+
+STORES = ("sqlite", "scylla")
+
+
+class StoreChoice(NamedTuple):
+    store: str  # "sqlite" (the embedded default) or "scylla"
+    scylla: ScyllaSettings | None
+
+
+def store_choice(service_name: str, environ: Mapping[str, str] | None = None) -> StoreChoice:
+    """The store a service runs on, `CHIRP_<SERVICE>_STORE` (sqlite, the default, or scylla), and its
+    Scylla settings (read either way, so that a malformed one is refused whichever store is chosen).
+
+    Choosing scylla without CHIRP_SCYLLA_HOSTS is refused here, at start, rather than when the store
+    first connects: a service must not come up on a store it cannot reach.
+    """
+    prefix = service(service_name).env_prefix
+    store = Env(environ).str(f"{prefix}_STORE", "sqlite")
+    if store not in STORES:
+        raise SettingsError(f"{prefix}_STORE must be sqlite or scylla, got {store!r}")
+    scylla = ScyllaSettings.from_env(service_name, environ)
+    if store == "scylla" and scylla is None:
+        raise SettingsError(f"{prefix}_STORE=scylla needs CHIRP_SCYLLA_HOSTS")
+    return StoreChoice(store, scylla)
 
 
 # Statements, pages, LWT results -----------------------------------------------------------------
@@ -442,21 +478,25 @@ OUTBOX_BUCKET_S = 300
 # from the batchlog after a timeout, so a bucket is only left behind once it is this old and empty.
 OUTBOX_GRACE_BUCKETS = 2
 
+
+
+def bucketed_table_schema(table: str, id_column: str, columns: Sequence[tuple[str, str]]) -> str:
+    """A table laid out as the outbox is (above): partitions of (shard, bucket), rows clustered by a
+    timeuuid `id_column`, oldest first, then `columns` ((name, CQL type) pairs)."""
+    body = ",\n".join(f"  {name} {kind}" for name, kind in ((id_column, "timeuuid"), *columns))
+    return (f"CREATE TABLE IF NOT EXISTS {table} (\n  shard int,\n  bucket bigint,\n{body},\n"
+            f"  PRIMARY KEY ((shard, bucket), {id_column})\n) WITH CLUSTERING ORDER BY ({id_column} ASC)")
+
+
+def watermark_table_schema(table: str) -> str:
+    """The table of a bucketed table's watermarks (see ShardWatermarks): a bucket per shard."""
+    return f"CREATE TABLE IF NOT EXISTS {table} (\n  shard int PRIMARY KEY,\n  bucket bigint\n)"
+
+
 OUTBOX_SCHEMA = [
-    """CREATE TABLE IF NOT EXISTS outbox (
-  shard int,
-  bucket bigint,
-  id timeuuid,
-  event_id text,
-  subject text,
-  event_type text,
-  payload blob,
-  PRIMARY KEY ((shard, bucket), id)
-) WITH CLUSTERING ORDER BY (id ASC)""",
-    """CREATE TABLE IF NOT EXISTS outbox_watermark (
-  shard int PRIMARY KEY,
-  bucket bigint
-)""",
+    bucketed_table_schema("outbox", "id", (
+        ("event_id", "text"), ("subject", "text"), ("event_type", "text"), ("payload", "blob"))),
+    watermark_table_schema("outbox_watermark"),
 ]
 
 _UUID_EPOCH_100NS = 0x01B21DD213814000  # 1582-10-15 to 1970-01-01, in 100 ns
@@ -492,6 +532,11 @@ def uuid_unix_s(value: uuid.UUID) -> float:
     return (value.time - _UUID_EPOCH_100NS) / 1e7
 
 
+def uuid_unix_ns(value: uuid.UUID) -> int:
+    """The time of a version-1 UUID in Unix nanoseconds, exactly (a multiple of 100)."""
+    return (value.time - _UUID_EPOCH_100NS) * 100
+
+
 def bucket_of(unix_s: float, bucket_s: int = OUTBOX_BUCKET_S) -> int:
     return int(unix_s // bucket_s)
 
@@ -522,6 +567,43 @@ def outbox_inserts(
 
 
 @dataclass
+class ShardWatermarks:
+    """Per shard of a bucketed table (the outbox, open_intents), the oldest bucket still worth reading.
+
+    Readers move a watermark past old buckets they found drained, so drained partitions (and their
+    tombstones) are never read again; it is kept in a table of its own, so that the next reader (a
+    restart, another process) starts there too. `start` is where a missing watermark begins: a few
+    buckets behind now, so that writers with a lagging clock are still read.
+    """
+
+    session: CqlSession
+    table: str
+    shards: int
+    start: Callable[[], int]
+    marks: dict[int, int] = field(default_factory=dict)  # as this process last read or moved them
+
+    async def init(self) -> None:
+        """Makes each shard's watermark if missing (at start, before anything is written)."""
+        start = self.start()
+        for shard in range(self.shards):
+            await self.session.lwt(Statement(
+                f"INSERT INTO {self.table} (shard, bucket) VALUES (?, ?) IF NOT EXISTS", (shard, start),
+                idempotent=False,
+            ))
+
+    async def get(self, shard: int) -> int:
+        if shard not in self.marks:
+            row = await first_row(self.session, Statement(f"SELECT bucket FROM {self.table} WHERE shard = ?", (shard,)))
+            found = row.get("bucket") if row else None
+            self.marks[shard] = found if found is not None else self.start()
+        return self.marks[shard]
+
+    async def advance(self, shard: int, bucket: int) -> None:
+        await self.session.execute(Statement(f"UPDATE {self.table} SET bucket = ? WHERE shard = ?", (bucket, shard)))
+        self.marks[shard] = bucket
+
+
+@dataclass
 class ScyllaOutbox:
     """The relay's side of the Scylla outbox: read from each shard's watermark bucket up to now,
     delete what was published, and move a watermark past buckets that are old and empty."""
@@ -531,27 +613,25 @@ class ScyllaOutbox:
     bucket_s: int = OUTBOX_BUCKET_S
     grace_buckets: int = OUTBOX_GRACE_BUCKETS
     clock: Callable[[], float] = time.time
-    _watermarks: dict[int, int] = field(default_factory=dict)
+    _marks: ShardWatermarks = field(init=False, repr=False, compare=False)
+
+    def __post_init__(self) -> None:
+        self._marks = ShardWatermarks(self.session, "outbox_watermark", self.shards, self._start)
+
+    def _start(self) -> int:
+        return bucket_of(self.clock(), self.bucket_s) - self.grace_buckets
+
+    @property
+    def _watermarks(self) -> dict[int, int]:
+        return self._marks.marks
 
     async def init_watermarks(self) -> None:
         """Makes each shard's watermark if missing (at start, before anything is staged): a bucket
         `grace_buckets` back, so that writers with a lagging clock are still read."""
-        start = bucket_of(self.clock(), self.bucket_s) - self.grace_buckets
-        for shard in range(self.shards):
-            await self.session.lwt(Statement(
-                "INSERT INTO outbox_watermark (shard, bucket) VALUES (?, ?) IF NOT EXISTS", (shard, start),
-                idempotent=False,
-            ))
+        await self._marks.init()
 
     async def _watermark(self, shard: int) -> int:
-        if shard not in self._watermarks:
-            row = await first_row(self.session, Statement(
-                "SELECT bucket FROM outbox_watermark WHERE shard = ?", (shard,)))
-            self._watermarks[shard] = (
-                row["bucket"] if row and row.get("bucket") is not None
-                else bucket_of(self.clock(), self.bucket_s) - self.grace_buckets
-            )
-        return self._watermarks[shard]
+        return await self._marks.get(shard)
 
     def _buckets(self, watermark: int) -> range:
         return range(watermark, bucket_of(self.clock(), self.bucket_s) + 1)
@@ -580,9 +660,7 @@ class ScyllaOutbox:
             if len(entries) >= limit:
                 break
         if advance_to > watermark:
-            await self.session.execute(Statement(
-                "UPDATE outbox_watermark SET bucket = ? WHERE shard = ?", (advance_to, shard)))
-            self._watermarks[shard] = advance_to
+            await self._marks.advance(shard, advance_to)
         return entries
 
     async def delete(self, entries: Sequence[OutboxEntry]) -> None:
@@ -609,3 +687,299 @@ def outbox_entry(shard: int, bucket: int, row: Row) -> OutboxEntry:
         key=(shard, bucket, row["id"]),
         event=OutgoingEvent(row["event_id"], row["subject"], row["event_type"], bytes(row["payload"])),
     )
+
+
+# Intent markers and their sweeper ---------------------------------------------------------------
+#
+# A change that commits by an LWT and is written out after it, in a logged batch (a graph pair's
+# change, a keyed tweet create, a tweet delete, a poll vote, an engagement mark), is marked in its
+# store's open_intents table from before its LWT until that batch, which deletes the marker. A writer
+# that dies in between leaves the change committed but not written out, and its marker behind; the
+# store's sweeper finds such markers once they are old enough that a live writer would be done, and
+# finishes their changes even if nobody touches them again. Markers are laid out as the outbox is: a
+# shard from the aggregate the change is about spreads the writes, a bucket of time lets the sweeper
+# read a few small partitions from its watermark on and leave drained ones behind for good.
+
+INTENT_SHARDS = OUTBOX_SHARDS
+INTENT_BUCKET_S = OUTBOX_BUCKET_S
+INTENT_GRACE_BUCKETS = OUTBOX_GRACE_BUCKETS
+SWEEP_EVERY_S = 15.0
+
+
+@dataclass(frozen=True)
+class IntentMarkers:
+    """A store's open_intents table and every statement on it. A marker's partition comes from the
+    aggregate it changes (whose id `shard_by` names) and its own id's time alone, so whoever knows the
+    change can write or delete its marker without a read."""
+
+    id_column: str  # the marker's timeuuid: the change's version or intent id
+    columns: tuple[tuple[str, str], ...]  # what it holds besides shard, bucket and id: (name, CQL type)
+    shard_by: str  # the column whose value picks the marker's shard
+    table: str = "open_intents"
+    watermark_table: str = "open_intents_watermark"
+    shards: int = INTENT_SHARDS
+    bucket_s: int = INTENT_BUCKET_S
+
+    @property
+    def _names(self) -> str:
+        return ", ".join((self.id_column, *(name for name, _ in self.columns)))
+
+    def schema(self) -> list[str]:
+        return [bucketed_table_schema(self.table, self.id_column, self.columns),
+                watermark_table_schema(self.watermark_table)]
+
+    def key(self, shard_key: int, marker_id: uuid.UUID) -> tuple[int, int]:
+        """(shard, bucket) of a marker."""
+        return shard_of(shard_key, self.shards), bucket_of(uuid_unix_ns(marker_id) / 1e9, self.bucket_s)
+
+    def insert(self, shard_key: int, marker_id: uuid.UUID, *values: Any) -> Statement:
+        """A marker holding `values`, in the order of `columns`."""
+        if len(values) != len(self.columns):
+            raise ValueError(f"a marker of {self.table} holds {len(self.columns)} values, got {len(values)}")
+        marks = ", ".join("?" * (3 + len(values)))
+        return Statement(f"INSERT INTO {self.table} (shard, bucket, {self._names}) VALUES ({marks})",
+                         (*self.key(shard_key, marker_id), marker_id, *values))
+
+    def delete(self, shard_key: int, marker_id: uuid.UUID) -> Statement:
+        return Statement(f"DELETE FROM {self.table} WHERE shard = ? AND bucket = ? AND {self.id_column} = ?",
+                         (*self.key(shard_key, marker_id), marker_id))
+
+    def select(self, shard_key: int, marker_id: uuid.UUID) -> Statement:
+        return Statement(
+            f"SELECT {self._names} FROM {self.table} WHERE shard = ? AND bucket = ? AND {self.id_column} = ?",
+            (*self.key(shard_key, marker_id), marker_id))
+
+    def select_bucket(self, shard: int, bucket: int) -> Statement:
+        return Statement(f"SELECT {self._names} FROM {self.table} WHERE shard = ? AND bucket = ?", (shard, bucket))
+
+
+@dataclass
+class IntentSweeper:
+    """Settles the intent markers of one store: every marker older than `help_after_s` (by then a live
+    writer is done with it) is handed to `settle`, and each shard's watermark moves past old buckets
+    left empty.
+
+    `settle(marker row)` is the store's: it finishes the marker's change if the change committed and
+    is not written out yet, and drops the marker; it returns whether it finished anything. One that
+    raises leaves its marker, which holds its shard's watermark until a later sweep settles it.
+    `name` is how the logs name the store's changes ("graph": "an unfinished graph change"), and
+    `described_by` the marker columns a failure to settle one is logged with.
+    """
+
+    session: CqlSession
+    markers: IntentMarkers
+    settle: Callable[[Row], Awaitable[bool]]
+    _: KW_ONLY
+    clock: Callable[[], float]
+    help_after_s: float
+    log: BoundLogger
+    name: str
+    described_by: tuple[str, ...]
+    grace_buckets: int = INTENT_GRACE_BUCKETS
+    watermarks: ShardWatermarks = field(init=False, repr=False)
+
+    def __post_init__(self) -> None:
+        self.watermarks = ShardWatermarks(self.session, self.markers.watermark_table, self.markers.shards,
+                                          self._open_from)
+
+    def _open_from(self) -> int:
+        """The oldest bucket writers may still add to (their clocks may lag); never left behind."""
+        return bucket_of(self.clock(), self.markers.bucket_s) - self.grace_buckets
+
+    async def init(self) -> None:
+        await self.watermarks.init()
+
+    async def drop(self, shard_key: int, marker_id: uuid.UUID) -> None:
+        """Drops the marker of a change that did not commit, best effort: one left behind is only
+        dropped later, by a sweep that finds nothing to finish."""
+        try:
+            await self.session.execute(self.markers.delete(shard_key, marker_id))
+        except Exception as exc:
+            self.log.warning("could not drop an intent marker", **{self.markers.shard_by: shard_key}, error=repr(exc))
+
+    async def sweep(self) -> int:
+        """One pass over every shard; returns how many changes it finished."""
+        markers = self.markers
+        ripe = self.clock() - self.help_after_s
+        keep_open = self._open_from()
+        finished = 0
+        for shard in range(markers.shards):
+            start = await self.watermarks.get(shard)
+            advance_to = start
+            for bucket in range(start, bucket_of(ripe, markers.bucket_s) + 1):
+                left = 0
+                for row in await all_rows(self.session, markers.select_bucket(shard, bucket)):
+                    if uuid_unix_ns(row[markers.id_column]) / 1e9 > ripe:
+                        left += 1  # young: its writer may be alive
+                        continue
+                    try:
+                        finished += await self.settle(row)
+                    except Exception as exc:
+                        left += 1
+                        self.log.warning(f"could not settle an unfinished {self.name} change",
+                                         **{column: row.get(column) for column in self.described_by},
+                                         error=repr(exc))
+                if advance_to == bucket and not left and bucket < keep_open:
+                    advance_to = bucket + 1
+            if advance_to > start:
+                await self.watermarks.advance(shard, advance_to)
+        return finished
+
+    async def sweep_forever(self, every_s: float = SWEEP_EVERY_S) -> None:
+        """A sweep every `every_s`; a failed one is logged and tried again."""
+        while True:
+            try:
+                await self.sweep()
+            except Exception as exc:
+                self.log.warning(f"sweeping unfinished {self.name} changes failed; retrying", error=repr(exc))
+            await asyncio.sleep(every_s)
+
+
+# Stores -----------------------------------------------------------------------------------------
+
+BackgroundLoop = Callable[[], Awaitable[None]]
+
+
+class ScyllaStore:
+    """What every service's Scylla adapter is besides its queries: its session (closed with the store
+    when the store opened it), the outbox its changes stage events in, and its clock, in nanoseconds
+    (tests move it; ids and marker ages come from it).
+
+    A subclass names its tables in `schema`. `connect` makes them and readies the store before
+    handing it out (`_ready`: what must exist before the first write), and leaves no connection open
+    if that fails.
+    """
+
+    schema: ClassVar[Sequence[str]] = ()
+
+    def __init__(self, session: CqlSession, *, outbox: ScyllaOutbox | None = None, owns_session: bool = False,
+                 clock_ns: Callable[[], int] = time.time_ns) -> None:
+        self._db = session
+        self._clock_ns = clock_ns
+        self._outbox = outbox or ScyllaOutbox(session, clock=self._now)
+        self._owns_session = owns_session
+
+    @classmethod
+    async def connect(cls, settings: ScyllaSettings) -> Self:
+        """Connects, creates the keyspace and tables if missing, and readies the store."""
+        session = await ScyllaSession.connect(settings, cls.schema)
+        store = cls(session, owns_session=True)
+        try:
+            await store._ready()
+        except BaseException:
+            await session.close()
+            raise
+        return store
+
+    async def _ready(self) -> None:
+        """Each outbox shard's watermark, so that the relay reads from before the first event staged."""
+        await self._outbox.init_watermarks()
+
+    def background_loops(self) -> list[BackgroundLoop]:
+        """The loops the service must run for this store: none."""
+        return []
+
+    @property
+    def session(self) -> CqlSession:
+        return self._db
+
+    @property
+    def outbox(self) -> ScyllaOutbox:
+        """The relay's view of this store's outbox (read, delete, pending)."""
+        return self._outbox
+
+    def _now(self) -> float:
+        return self._clock_ns() / 1e9
+
+    def _stage(self, events: Sequence[OutgoingEvent], key: int, ids: TimeUuids = _TIME_UUIDS) -> list[Statement]:
+        """Outbox rows for `events`, in the shard of the aggregate `key` (so one aggregate's events keep
+        their order), to go into the logged batch of the change they report."""
+        return outbox_inserts(events, key=key, shards=self._outbox.shards, bucket_s=self._outbox.bucket_s, ids=ids)
+
+    async def close(self) -> None:
+        if self._owns_session and isinstance(self._db, ScyllaSession):
+            await self._db.close()
+
+
+class SweptScyllaStore(ScyllaStore):
+    """A ScyllaStore whose changes leave intent markers (see IntentSweeper): `connect` readies its
+    sweeper along with the outbox, and the service runs `sweep_forever`. A subclass makes
+    `self._sweeper` in its constructor, with the `settle` that knows what its changes write."""
+
+    _sweeper: IntentSweeper
+
+    async def _ready(self) -> None:
+        await super()._ready()
+        await self.init_sweeper()
+
+    def background_loops(self) -> list[BackgroundLoop]:
+        """The sweeper: nothing else finishes a change that nobody touches again."""
+        return [self.sweep_forever]
+
+    async def init_sweeper(self) -> None:
+        """Makes each shard's sweep watermark if missing (at start, before anything is written)."""
+        await self._sweeper.init()
+
+    async def sweep(self) -> int:
+        """Settles every intent marker older than help_after_s; returns how many changes it finished."""
+        return await self._sweeper.sweep()
+
+    async def sweep_forever(self, every_s: float = SWEEP_EVERY_S) -> None:
+        """The background task: a sweep every `every_s`; a failed one is logged and tried again."""
+        await self._sweeper.sweep_forever(every_s)
+
+    @property
+    def _sweep_marks(self) -> dict[int, int]:
+        """The sweep watermarks as this process last read or moved them."""
+        return self._sweeper.watermarks.marks
+
+    async def _sweep_mark(self, shard: int) -> int:
+        return await self._sweeper.watermarks.get(shard)
+
+
+# Opening the store a service's settings chose ---------------------------------------------------
+
+
+class SqliteStore(Protocol):
+    """What a service's SQLite store offers `open_chosen_store`: the database its outbox is in."""
+
+    @property
+    def database(self) -> Database: ...
+
+    async def close(self) -> None: ...
+
+
+class ChosenStore(Protocol):
+    """A StoreChoice, or the settings of a service that keep one's two fields."""
+
+    @property
+    def store(self) -> str: ...
+
+    @property
+    def scylla(self) -> ScyllaSettings | None: ...
+
+
+async def open_chosen_store(
+    choice: ChosenStore, scylla_store: type[ScyllaStore], sqlite_store: Callable[[], SqliteStore],
+) -> tuple[Any, OutboxSource, list[BackgroundLoop]]:
+    """The store `choice` names (see store_choice), the outbox its relay reads and the loops the
+    service must run for it. The SQLite store is made only when chosen (making it creates its file)."""
+    if choice.store == "scylla":
+        assert choice.scylla is not None  # store_choice refuses scylla without CHIRP_SCYLLA_HOSTS
+        store = await scylla_store.connect(choice.scylla)
+        return store, store.outbox, store.background_loops()
+    sqlite = sqlite_store()
+    return sqlite, SqliteOutbox(sqlite.database), []
+
+
+_Built = TypeVar("_Built")
+
+
+async def close_on_failure(store: SqliteStore | ScyllaStore, building: Awaitable[_Built]) -> _Built:
+    """Awaits what is built on an open store, closing the store if that fails: a service that does not
+    start must not keep its store's connections (or its file) open."""
+    try:
+        return await building
+    except BaseException:
+        await store.close()
+        raise

@@ -5,7 +5,7 @@ from __future__ import annotations
 from collections.abc import Mapping
 from dataclasses import dataclass
 
-from services.runtime.scylla import ScyllaSettings
+from services.runtime.scylla import ScyllaSettings, store_choice
 from services.runtime.settings import CommonSettings, Env, SettingsError
 
 
@@ -26,12 +26,7 @@ class Settings:
     @classmethod
     def from_env(cls, environ: Mapping[str, str] | None = None) -> Settings:
         env = Env(environ)
-        store = env.str("CHIRP_TWEET_STORE", "sqlite")
-        if store not in ("sqlite", "scylla"):
-            raise SettingsError(f"CHIRP_TWEET_STORE must be sqlite or scylla, got {store!r}")
-        scylla = ScyllaSettings.from_env("tweet", environ)
-        if store == "scylla" and scylla is None:
-            raise SettingsError("CHIRP_TWEET_STORE=scylla needs CHIRP_SCYLLA_HOSTS")
+        store, scylla = store_choice("tweet", environ)
         settings = cls(
             common=CommonSettings.from_env("tweet", environ),
             store=store,

@@ -13,8 +13,9 @@ from chirp.user.v1 import user_service_pb2, user_service_pb2_grpc
 from services.runtime import events, valkey
 from services.runtime.auth import TokenVerifier
 from services.runtime.ids import SnowflakeGenerator
-from services.runtime.outbox import OutboxRelay, OutboxSource, SqliteOutbox
+from services.runtime.outbox import OutboxRelay, OutboxSource
 from services.runtime.revocation import Revocations
+from services.runtime.scylla import BackgroundLoop, close_on_failure, open_chosen_store
 from services.runtime.server import App
 from services.user.counts import ProfileCounts
 from services.user.graph_client import GraphClient
@@ -32,16 +33,14 @@ SERVICE_NAME = user_service_pb2.DESCRIPTOR.services_by_name["UserService"].full_
 
 
 async def build(settings: Settings) -> App:
-    common = settings.common
     store: UserStore
-    outbox: OutboxSource
-    if settings.store == "scylla":
-        assert settings.scylla is not None
-        store = scylla_store = await ScyllaUserStore.connect(settings.scylla)
-        outbox = scylla_store.outbox
-    else:
-        store = sqlite_store = SqliteUserStore(common.data_dir / "user.db")
-        outbox = SqliteOutbox(sqlite_store.database)
+    store, outbox, store_loops = await open_chosen_store(
+        settings, ScyllaUserStore, lambda: SqliteUserStore(settings.common.data_dir / "user.db"))
+    return await close_on_failure(store, _build(settings, store, outbox, store_loops))
+
+
+async def _build(settings: Settings, store: UserStore, outbox: OutboxSource, store_loops: list[BackgroundLoop]) -> App:
+    common = settings.common
     keys = await store.signing_keys() or await store.add_signing_key_if_none(SigningKey.generate())
     issuer = TokenIssuer(keys, issuer=common.jwt_issuer, audience=common.jwt_audience,
                          ttl_s=settings.access_token_ttl_s)
@@ -80,6 +79,6 @@ async def build(settings: Settings) -> App:
         service_names=[SERVICE_NAME],
         verifier=TokenVerifier(local_jwks, issuer=common.jwt_issuer, audience=common.jwt_audience,
                                revocations=revocations),
-        background=[relay.run],
+        background=[relay.run, *store_loops],
         closers=[nc.drain, graph_channel.close, tweet_channel.close, cache.aclose, store.close],
     )

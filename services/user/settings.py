@@ -5,8 +5,8 @@ from __future__ import annotations
 from collections.abc import Mapping
 from dataclasses import dataclass
 
-from services.runtime.scylla import ScyllaSettings
-from services.runtime.settings import CommonSettings, Env, SettingsError
+from services.runtime.scylla import ScyllaSettings, store_choice
+from services.runtime.settings import CommonSettings, Env
 from services.user.mail import SmtpConfig
 
 
@@ -37,12 +37,7 @@ class Settings:
                 password=env.str("CHIRP_SMTP_PASSWORD", ""),
                 starttls=env.bool("CHIRP_SMTP_STARTTLS", True),
             )
-        store = env.str("CHIRP_USER_STORE", "sqlite")
-        scylla = ScyllaSettings.from_env("user", environ)
-        if store not in ("sqlite", "scylla"):
-            raise SettingsError(f"CHIRP_USER_STORE must be sqlite or scylla, got {store!r}")
-        if store == "scylla" and scylla is None:
-            raise SettingsError("CHIRP_USER_STORE=scylla needs CHIRP_SCYLLA_HOSTS")
+        store, scylla = store_choice("user", environ)
         return cls(
             common=CommonSettings.from_env("user", environ),
             store=store,

@@ -95,48 +95,36 @@ from services.runtime.events import OutgoingEvent
 from services.runtime.ids import timestamp_ms
 from services.runtime.logging import get_logger
 from services.runtime.scylla import (
-    OUTBOX_BUCKET_S,
-    OUTBOX_GRACE_BUCKETS,
     OUTBOX_SCHEMA,
-    OUTBOX_SHARDS,
     CqlSession,
+    IntentMarkers,
+    IntentSweeper,
     LwtResult,
+    Row,
     ScyllaOutbox,
-    ScyllaSession,
-    ScyllaSettings,
     Statement,
+    SweptScyllaStore,
     TimeUuids,
     all_rows,
-    bucket_of,
     first_row,
     gather_limited,
-    outbox_inserts,
     pages,
-    shard_of,
 )
+from services.runtime.scylla import uuid_unix_ns as unix_ns
 
 log = get_logger("chirp.engagement.store")
 
 # A marker this old whose change is not derived was left by a writer that died: the sweeper finishes it.
 HELP_AFTER_S = 30.0
-SWEEP_EVERY_S = 15.0
 # ScyllaDB refuses more clustering keys in one IN (max_clustering_key_restrictions_per_query).
 IN_CHUNK = 100
 READ_CONCURRENCY = 64
 COUNT_PAGE_SIZE = 5000
-INTENT_SHARDS = OUTBOX_SHARDS
-INTENT_BUCKET_S = OUTBOX_BUCKET_S
-INTENT_GRACE_BUCKETS = OUTBOX_GRACE_BUCKETS
 # How far after the add's intent a removal's intent (and so its events) is made, at the least.
 AFTER_ADD_NS = 1_000_000
 
 ADD, REMOVE = "add", "remove"
 COUNTERS = ("likes", "retweets", "replies", "quotes", "bookmarks")  # the order of Counts
-_UUID_EPOCH_100NS = 0x01B21DD213814000  # 1582-10-15 (the UUID epoch) to 1970-01-01, in 100 ns
-
-
-def unix_ns(value: uuid.UUID) -> int:
-    return (value.time - _UUID_EPOCH_100NS) * 100
 
 
 def written_at(snowflake: int) -> int:
@@ -201,6 +189,12 @@ class Children:
 REPLIES = Children("replies_by_parent", "replies", lambda child: child.reply_to_id)
 QUOTES = Children("quotes_by_parent", "quotes", lambda child: child.quote_id)
 
+# A mark's change, from before its LWT until its batch: all that finishing it takes (see Intent).
+MARKERS = IntentMarkers(
+    "id", (("op", "text"), ("kind", "text"), ("tweet_id", "bigint"), ("user_id", "bigint"), ("author_id", "bigint"),
+           ("seq", "bigint"), ("events", "text")),
+    shard_by="user_id")
+
 # Where `recount` finds what each counter counts: (table, partition column, a column to read).
 RECOUNT_SOURCES = {
     "likes": (LIKERS.name, "tweet_id", "user_id"),
@@ -239,23 +233,7 @@ SCHEMA: list[str] = [
   child_id bigint,
   PRIMARY KEY (parent_id, child_id)
 )""" for children in (REPLIES, QUOTES)),
-    """CREATE TABLE IF NOT EXISTS open_intents (
-  shard int,
-  bucket bigint,
-  id timeuuid,
-  op text,
-  kind text,
-  tweet_id bigint,
-  user_id bigint,
-  author_id bigint,
-  seq bigint,
-  events text,
-  PRIMARY KEY ((shard, bucket), id)
-) WITH CLUSTERING ORDER BY (id ASC)""",
-    """CREATE TABLE IF NOT EXISTS open_intents_watermark (
-  shard int PRIMARY KEY,
-  bucket bigint
-)""",
+    *MARKERS.schema(),
     *OUTBOX_SCHEMA,
 ]
 
@@ -285,33 +263,21 @@ def events_of(text: str | None) -> tuple[OutgoingEvent, ...]:
 
 def intent_key(user_id: int, intent_id: uuid.UUID) -> tuple[int, int]:
     """(shard, bucket) of an intent's marker: from the account and the intent's time alone."""
-    return shard_of(user_id, INTENT_SHARDS), bucket_of(unix_ns(intent_id) / 1e9, INTENT_BUCKET_S)
-
-
-_INTENT_COLUMNS = "id, op, kind, tweet_id, user_id, author_id, seq, events"
+    return MARKERS.key(user_id, intent_id)
 
 
 def intent_insert(intent: Intent) -> Statement:
     mark = intent.mark
-    return Statement(
-        f"INSERT INTO open_intents (shard, bucket, {_INTENT_COLUMNS}) VALUES (?, ?, ?, ?, ?, ?, ?, ?, ?, ?)",
-        (*intent_key(mark.user_id, intent.id), intent.id, intent.op, mark.kind.value, mark.tweet_id, mark.user_id,
-         mark.author_id, mark.seq, events_json(intent.events)),
-    )
+    return MARKERS.insert(mark.user_id, intent.id, intent.op, mark.kind.value, mark.tweet_id, mark.user_id,
+                          mark.author_id, mark.seq, events_json(intent.events))
 
 
 def intent_delete(user_id: int, intent_id: uuid.UUID) -> Statement:
-    return Statement("DELETE FROM open_intents WHERE shard = ? AND bucket = ? AND id = ?",
-                     (*intent_key(user_id, intent_id), intent_id))
+    return MARKERS.delete(user_id, intent_id)
 
 
 def select_intent(user_id: int, intent_id: uuid.UUID) -> Statement:
-    return Statement(f"SELECT {_INTENT_COLUMNS} FROM open_intents WHERE shard = ? AND bucket = ? AND id = ?",
-                     (*intent_key(user_id, intent_id), intent_id))
-
-
-def select_intents(shard: int, bucket: int) -> Statement:
-    return Statement(f"SELECT {_INTENT_COLUMNS} FROM open_intents WHERE shard = ? AND bucket = ?", (shard, bucket))
+    return MARKERS.select(user_id, intent_id)
 
 
 def intent_of(row: Mapping[str, Any]) -> Intent:
@@ -469,41 +435,16 @@ def chunks(ids: Sequence[int], size: int = IN_CHUNK) -> list[Sequence[int]]:
 # The adapter ------------------------------------------------------------------------------------
 
 
-class ScyllaEngagementStore:
+class ScyllaEngagementStore(SweptScyllaStore):
+    schema = SCHEMA
+
     def __init__(self, session: CqlSession, *, outbox: ScyllaOutbox | None = None, owns_session: bool = False,
                  clock_ns: Callable[[], int] = time.time_ns, help_after_s: float = HELP_AFTER_S) -> None:
-        self._db = session
-        self._clock_ns = clock_ns
-        self._outbox = outbox or ScyllaOutbox(session, clock=self._now)
-        self._owns_session = owns_session
+        super().__init__(session, outbox=outbox, owns_session=owns_session, clock_ns=clock_ns)
         self._last_ns = 0  # the time of the last id made (see _intent_id)
-        self._help_after_s = help_after_s
-        self._sweep_marks: dict[int, int] = {}
-
-    @classmethod
-    async def connect(cls, settings: ScyllaSettings) -> ScyllaEngagementStore:
-        """Connects, creates the keyspace and tables if missing, readies the outbox and the sweeper."""
-        session = await ScyllaSession.connect(settings, SCHEMA)
-        store = cls(session, owns_session=True)
-        try:
-            await store.outbox.init_watermarks()
-            await store.init_sweeper()
-        except BaseException:
-            await session.close()
-            raise
-        return store
-
-    @property
-    def session(self) -> CqlSession:
-        return self._db
-
-    @property
-    def outbox(self) -> ScyllaOutbox:
-        """The relay's view of this store's outbox (read, delete, pending)."""
-        return self._outbox
-
-    def _now(self) -> float:
-        return self._clock_ns() / 1e9
+        self._sweeper = IntentSweeper(self._db, MARKERS, self._settle_marker, clock=self._now,
+                                      help_after_s=help_after_s, log=log, name="engagement",
+                                      described_by=("user_id", "tweet_id"))
 
     def _intent_id(self, after: uuid.UUID | None = None, *, reserve: int = 0) -> uuid.UUID:
         """A new id, later than every id this store made before, with room after it for the ids of
@@ -520,8 +461,7 @@ class ScyllaEngagementStore:
         mark = intent.mark
         return [
             *derived_writes(intent.op, mark),
-            *outbox_inserts(intent.events, key=mark.user_id, shards=self._outbox.shards,
-                            bucket_s=self._outbox.bucket_s, ids=TimeUuids(lambda: events_at_ns)),
+            *self._stage(intent.events, mark.user_id, TimeUuids(lambda: events_at_ns)),
             intent_delete(mark.user_id, intent.id),
         ]
 
@@ -544,7 +484,7 @@ class ScyllaEngagementStore:
             if applied:
                 await self._carry_out(intent, step=1)
                 return Added(mark, created=True)
-            await self._drop(intent)
+            await self._sweeper.drop(mark.user_id, intent.id)
             if existing.get("seq") is None:  # not in this result's style: read it
                 existing = await first_row(self._db, select_flag(mark.kind, mark.user_id, mark.tweet_id)) or {}
             if existing.get("seq") is not None:
@@ -571,7 +511,7 @@ class ScyllaEngagementStore:
             if result.applied:
                 await self._carry_out(intent, step=-1)
                 return standing
-            await self._drop(intent)
+            await self._sweeper.drop(user_id, intent.id)
             if result.existing.get("seq") is None:
                 return None  # another call took it away
             # Taken away and put again since it was read: take away what stands now.
@@ -583,12 +523,6 @@ class ScyllaEngagementStore:
             await self._db.batch(self._finishing(intent, unix_ns(intent.id)))
         finally:
             await self._count(intent.mark.tweet_id, {TABLES[intent.mark.kind].counter: step})
-
-    async def _drop(self, intent: Intent) -> None:
-        try:
-            await self._db.execute(intent_delete(intent.mark.user_id, intent.id))
-        except Exception as exc:  # the sweeper drops it later
-            log.warning("could not drop an intent marker", user_id=intent.mark.user_id, error=repr(exc))
 
     async def _finish_at(self, user_id: int, intent_id: uuid.UUID) -> bool:
         """Finishes the change of the marker `intent_id` if it is still there (its writer died, or is not
@@ -616,6 +550,10 @@ class ScyllaEngagementStore:
                     " the tweet", op=intent.op, kind=mark.kind.value, recount_tweet_id=mark.tweet_id,
                     user_id=mark.user_id, events=len(intent.events))
         return True
+
+    async def _settle_marker(self, marker: Row) -> bool:
+        """The sweeper's settle (see _settle)."""
+        return await self._settle(intent_of(marker))
 
     async def _count(self, tweet_id: int, deltas: Mapping[str, int]) -> None:
         try:
@@ -708,67 +646,6 @@ class ScyllaEngagementStore:
     async def _count_children(self, child: ChildTweet, step: int) -> None:
         await asyncio.gather(*(self._count(parent, deltas) for parent, deltas in child_deltas(child, step).items()))
 
-    # The sweeper --------------------------------------------------------------------------------
-
-    async def init_sweeper(self) -> None:
-        """Makes each shard's sweep watermark if missing (at start, before anything is written)."""
-        start = bucket_of(self._now(), INTENT_BUCKET_S) - INTENT_GRACE_BUCKETS
-        for shard in range(INTENT_SHARDS):
-            await self._db.lwt(Statement(
-                "INSERT INTO open_intents_watermark (shard, bucket) VALUES (?, ?) IF NOT EXISTS", (shard, start),
-                idempotent=False,
-            ))
-
-    async def _sweep_mark(self, shard: int) -> int:
-        if shard not in self._sweep_marks:
-            row = await first_row(self._db, Statement(
-                "SELECT bucket FROM open_intents_watermark WHERE shard = ?", (shard,)))
-            found = row.get("bucket") if row else None
-            self._sweep_marks[shard] = (
-                found if found is not None else bucket_of(self._now(), INTENT_BUCKET_S) - INTENT_GRACE_BUCKETS)
-        return self._sweep_marks[shard]
-
-    async def sweep(self) -> int:
-        """Settles every marker older than help_after_s: finishes the change if its LWT applied, drops the
-        marker if not. Moves each shard's watermark past old, drained buckets. Returns how many changes
-        it finished."""
-        now = self._now()
-        ripe = now - self._help_after_s
-        keep_open = bucket_of(now, INTENT_BUCKET_S) - INTENT_GRACE_BUCKETS  # lagging writers may still add
-        finished = 0
-        for shard in range(INTENT_SHARDS):
-            start = await self._sweep_mark(shard)
-            advance_to = start
-            for bucket in range(start, bucket_of(ripe, INTENT_BUCKET_S) + 1):
-                left = 0
-                for row in await all_rows(self._db, select_intents(shard, bucket)):
-                    intent = intent_of(row)
-                    if unix_ns(intent.id) / 1e9 > ripe:
-                        left += 1
-                        continue
-                    try:
-                        finished += await self._settle(intent)
-                    except Exception as exc:
-                        left += 1
-                        log.warning("could not settle an unfinished engagement change", user_id=intent.mark.user_id,
-                                    tweet_id=intent.mark.tweet_id, error=repr(exc))
-                if advance_to == bucket and not left and bucket < keep_open:
-                    advance_to = bucket + 1
-            if advance_to > start:
-                await self._db.execute(Statement(
-                    "UPDATE open_intents_watermark SET bucket = ? WHERE shard = ?", (advance_to, shard)))
-                self._sweep_marks[shard] = advance_to
-        return finished
-
-    async def sweep_forever(self, every_s: float = SWEEP_EVERY_S) -> None:
-        """The background task: a sweep every `every_s`; a failed one is logged and tried again."""
-        while True:
-            try:
-                await self.sweep()
-            except Exception as exc:
-                log.warning("sweeping unfinished engagement changes failed; retrying", error=repr(exc))
-            await asyncio.sleep(every_s)
-
     # Repair -------------------------------------------------------------------------------------
 
     async def _rows_in(self, table: str, owner: str, column: str, key: int) -> int:
@@ -793,7 +670,3 @@ class ScyllaEngagementStore:
                             **{f"{c}_delta": d for c, d in delta.items() if d})
             result[tweet_id] = Counts(**found)
         return result
-
-    async def close(self) -> None:
-        if self._owns_session and isinstance(self._db, ScyllaSession):
-            await self._db.close()

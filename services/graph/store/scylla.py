@@ -97,24 +97,21 @@ from services.runtime.errors import Unavailable
 from services.runtime.events import OutgoingEvent
 from services.runtime.logging import get_logger
 from services.runtime.scylla import (
-    OUTBOX_BUCKET_S,
-    OUTBOX_GRACE_BUCKETS,
     OUTBOX_SCHEMA,
-    OUTBOX_SHARDS,
     CqlSession,
+    IntentMarkers,
+    IntentSweeper,
+    Row,
     ScyllaOutbox,
-    ScyllaSession,
-    ScyllaSettings,
     Statement,
+    SweptScyllaStore,
     TimeUuids,
     all_rows,
-    bucket_of,
     first_row,
     gather_limited,
-    outbox_inserts,
     pages,
-    shard_of,
 )
+from services.runtime.scylla import uuid_unix_ns as unix_ns
 
 log = get_logger("chirp.graph.store")
 
@@ -124,16 +121,10 @@ HELP_AFTER_S = 30.0
 # How long `apply` waits for another writer's change to the same pair to show before it gives up
 # with UNAVAILABLE (the client retries).
 CONFLICT_WAIT_S = 3.0
-SWEEP_EVERY_S = 15.0
 # ScyllaDB refuses more clustering keys in one IN (max_clustering_key_restrictions_per_query).
 IN_CHUNK = 100
 COMMIT_CONCURRENCY = 32
 COUNT_PAGE_SIZE = 5000
-INTENT_SHARDS = OUTBOX_SHARDS
-INTENT_BUCKET_S = OUTBOX_BUCKET_S
-INTENT_GRACE_BUCKETS = OUTBOX_GRACE_BUCKETS
-
-_UUID_EPOCH_100NS = 0x01B21DD213814000  # 1582-10-15 (the UUID epoch) to 1970-01-01, in 100 ns
 
 
 # Edges between two accounts -------------------------------------------------------------------
@@ -256,13 +247,9 @@ def counter_deltas(low: int, high: int, before: Edges, after: Edges) -> collecti
 # Versions ---------------------------------------------------------------------------------------
 
 
-def unix_ns(txn: uuid.UUID) -> int:
-    return (txn.time - _UUID_EPOCH_100NS) * 100
-
-
 def write_time_us(txn: uuid.UUID) -> int:
     """The write timestamp of a version's derived rows (microseconds, as CQL has them)."""
-    return (txn.time - _UUID_EPOCH_100NS) // 10
+    return unix_ns(txn) // 1000
 
 
 class TxnClock:
@@ -350,6 +337,9 @@ LISTS: dict[str, tuple[ListTable, ...]] = {
 
 _EDGE_COLUMNS = ",\n".join(f"  {name} bigint" for name in EDGES)
 
+# A pair's change, from before its LWT until its batch: the pair, and its version.
+MARKERS = IntentMarkers("txn", (("low_id", "bigint"), ("high_id", "bigint")), shard_by="low_id")
+
 SCHEMA: list[str] = [
     f"""CREATE TABLE IF NOT EXISTS pairs (
   low_id bigint,
@@ -372,18 +362,7 @@ SCHEMA: list[str] = [
   followers counter,
   following counter
 )""",
-    """CREATE TABLE IF NOT EXISTS open_intents (
-  shard int,
-  bucket bigint,
-  txn timeuuid,
-  low_id bigint,
-  high_id bigint,
-  PRIMARY KEY ((shard, bucket), txn)
-) WITH CLUSTERING ORDER BY (txn ASC)""",
-    """CREATE TABLE IF NOT EXISTS open_intents_watermark (
-  shard int PRIMARY KEY,
-  bucket bigint
-)""",
+    *MARKERS.schema(),
     *OUTBOX_SCHEMA,
 ]
 
@@ -496,22 +475,15 @@ def select_counts(user_id: int) -> Statement:
 
 def marker_key(low: int, txn: uuid.UUID) -> tuple[int, int]:
     """(shard, bucket) of a change's open_intents marker: from the pair and the version alone."""
-    return shard_of(low, INTENT_SHARDS), bucket_of(unix_ns(txn) / 1e9, INTENT_BUCKET_S)
+    return MARKERS.key(low, txn)
 
 
 def marker_insert(low: int, high: int, txn: uuid.UUID) -> Statement:
-    return Statement(
-        "INSERT INTO open_intents (shard, bucket, txn, low_id, high_id) VALUES (?, ?, ?, ?, ?)",
-        (*marker_key(low, txn), txn, low, high),
-    )
+    return MARKERS.insert(low, txn, low, high)
 
 
 def marker_delete(low: int, txn: uuid.UUID) -> Statement:
-    return Statement("DELETE FROM open_intents WHERE shard = ? AND bucket = ? AND txn = ?", (*marker_key(low, txn), txn))
-
-
-def select_markers(shard: int, bucket: int) -> Statement:
-    return Statement("SELECT txn, low_id, high_id FROM open_intents WHERE shard = ? AND bucket = ?", (shard, bucket))
+    return MARKERS.delete(low, txn)
 
 
 # Rows -> domain ---------------------------------------------------------------------------------
@@ -547,48 +519,23 @@ class _Outcome:
     error: BaseException | None = None
 
 
-class ScyllaGraphStore:
+class ScyllaGraphStore(SweptScyllaStore):
+    schema = SCHEMA
+
     def __init__(self, session: CqlSession, *, outbox: ScyllaOutbox | None = None, owns_session: bool = False,
                  clock_ns: Callable[[], int] = time.time_ns, help_after_s: float = HELP_AFTER_S,
                  conflict_wait_s: float = CONFLICT_WAIT_S) -> None:
-        self._db = session
-        self._clock_ns = clock_ns
-        self._outbox = outbox or ScyllaOutbox(session, clock=self._now)
-        self._owns_session = owns_session
+        super().__init__(session, outbox=outbox, owns_session=owns_session, clock_ns=clock_ns)
         self._txns = TxnClock(clock_ns)
         self._help_after_s = help_after_s
         self._conflict_wait_s = conflict_wait_s
-        self._sweep_marks: dict[int, int] = {}
+        self._sweeper = IntentSweeper(self._db, MARKERS, self._settle_marker, clock=self._now,
+                                      help_after_s=help_after_s, log=log, name="graph",
+                                      described_by=("low_id", "high_id"))
 
-    @classmethod
-    async def connect(cls, settings: ScyllaSettings) -> ScyllaGraphStore:
-        """Connects, creates the keyspace and tables if missing, readies the outbox and the sweeper."""
-        session = await ScyllaSession.connect(settings, SCHEMA)
-        store = cls(session, owns_session=True)
-        try:
-            await store.outbox.init_watermarks()
-            await store.init_sweeper()
-        except BaseException:
-            await session.close()
-            raise
-        return store
-
-    @property
-    def session(self) -> CqlSession:
-        return self._db
-
-    @property
-    def outbox(self) -> ScyllaOutbox:
-        """The relay's view of this store's outbox (read, delete, pending)."""
-        return self._outbox
-
-    def _now(self) -> float:
-        return self._clock_ns() / 1e9
-
-    def _stage(self, events: Sequence[OutgoingEvent], low: int, at: uuid.UUID) -> list[Statement]:
+    def _stage_at(self, events: Sequence[OutgoingEvent], low: int, at: uuid.UUID) -> list[Statement]:
         """Outbox rows whose ids start at version `at`: a pair's events sort in the order of its versions."""
-        return outbox_inserts(events, key=low, shards=self._outbox.shards, bucket_s=self._outbox.bucket_s,
-                              ids=TimeUuids(lambda: unix_ns(at)))
+        return self._stage(events, low, TimeUuids(lambda: unix_ns(at)))
 
     # Reads --------------------------------------------------------------------------------------
 
@@ -686,7 +633,7 @@ class ScyllaGraphStore:
                 # The changes add what exists or remove what does not: nothing to serialize, but the
                 # plan's events are staged all the same, as every adapter does.
                 if events:
-                    await self._db.batch(self._stage(events, low, self._txns.next(reserve=len(events))))
+                    await self._db.batch(self._stage_at(events, low, self._txns.next(reserve=len(events))))
                 outcome.committed = True
                 return outcome
             txn = self._txns.next(before.txn, reserve=len(events))
@@ -701,14 +648,14 @@ class ScyllaGraphStore:
                     raise  # the marker stays: the sweeper settles whichever way it went
                 applied = True
             if not applied:
-                await self._drop_marker(low, txn)
+                await self._sweeper.drop(low, txn)
                 return outcome
             # Committed: from here the change happens, whatever fails; its counters are ours alone.
             outcome.committed = True
             outcome.counts = counter_deltas(low, high, before.edges, after)
             await self._db.batch([
                 *derived_writes(low, high, before.edges, after, txn),
-                *self._stage(events, low, txn),
+                *self._stage_at(events, low, txn),
                 marker_delete(low, txn),
             ])
         except Exception as exc:
@@ -718,12 +665,6 @@ class ScyllaGraphStore:
     async def _shows(self, pair: tuple[int, int], txn: uuid.UUID) -> bool:
         row = await first_row(self._db, select_pair(*pair))
         return row is not None and row.get("txn") == txn
-
-    async def _drop_marker(self, low: int, txn: uuid.UUID) -> None:
-        try:
-            await self._db.execute(marker_delete(low, txn))
-        except Exception as exc:  # the sweeper drops it later
-            log.warning("could not drop an intent marker", low_id=low, error=repr(exc))
 
     async def _count(self, outcomes: Iterable[_Outcome]) -> None:
         """Applies the counter deltas of the committed changes, summed per account, each once."""
@@ -771,7 +712,7 @@ class ScyllaGraphStore:
         after = Edges.of_row(row)
         await self._db.batch([
             *derived_writes(low, high, intent.before, after, current),
-            *self._stage(intent.events, low, self._txns.next(reserve=len(intent.events))),
+            *self._stage_at(intent.events, low, self._txns.next(reserve=len(intent.events))),
             marker_delete(low, current),
         ])
         short = sorted({user for (user, _), delta in counter_deltas(low, high, intent.before, after).items() if delta})
@@ -781,63 +722,11 @@ class ScyllaGraphStore:
 
     # The sweeper --------------------------------------------------------------------------------
 
-    async def init_sweeper(self) -> None:
-        """Makes each shard's sweep watermark if missing (at start, before anything is written)."""
-        start = bucket_of(self._now(), INTENT_BUCKET_S) - INTENT_GRACE_BUCKETS
-        for shard in range(INTENT_SHARDS):
-            await self._db.lwt(Statement(
-                "INSERT INTO open_intents_watermark (shard, bucket) VALUES (?, ?) IF NOT EXISTS", (shard, start),
-                idempotent=False,
-            ))
-
-    async def _sweep_mark(self, shard: int) -> int:
-        if shard not in self._sweep_marks:
-            row = await first_row(self._db, Statement(
-                "SELECT bucket FROM open_intents_watermark WHERE shard = ?", (shard,)))
-            found = row.get("bucket") if row else None
-            self._sweep_marks[shard] = (
-                found if found is not None else bucket_of(self._now(), INTENT_BUCKET_S) - INTENT_GRACE_BUCKETS)
-        return self._sweep_marks[shard]
-
-    async def sweep(self) -> int:
-        """Settles every open_intents marker older than help_after_s: finishes the change if it is
-        unfinished, drops the marker. Moves each shard's watermark past old, drained buckets.
-        Returns how many changes it finished."""
-        now = self._now()
-        ripe = now - self._help_after_s
-        keep_open = bucket_of(now, INTENT_BUCKET_S) - INTENT_GRACE_BUCKETS  # lagging writers may still add
-        finished = 0
-        for shard in range(INTENT_SHARDS):
-            mark = await self._sweep_mark(shard)
-            advance_to, drained = mark, True
-            for bucket in range(mark, bucket_of(ripe, INTENT_BUCKET_S) + 1):
-                for row in await all_rows(self._db, select_markers(shard, bucket)):
-                    if unix_ns(row["txn"]) / 1e9 > ripe:
-                        drained = False
-                        continue
-                    try:
-                        finished += await self._finish(row["low_id"], row["high_id"], row["txn"])
-                        await self._db.execute(marker_delete(row["low_id"], row["txn"]))
-                    except Exception as exc:
-                        drained = False
-                        log.warning("could not settle an unfinished graph change", low_id=row["low_id"],
-                                    high_id=row["high_id"], error=repr(exc))
-                if drained and bucket < keep_open:
-                    advance_to = bucket + 1
-            if advance_to > mark:
-                await self._db.execute(Statement(
-                    "UPDATE open_intents_watermark SET bucket = ? WHERE shard = ?", (advance_to, shard)))
-                self._sweep_marks[shard] = advance_to
+    async def _settle_marker(self, marker: Row) -> bool:
+        """The sweeper's settle: finishes a ripe marker's change if it is unfinished, drops the marker."""
+        finished = await self._finish(marker["low_id"], marker["high_id"], marker["txn"])
+        await self._db.execute(marker_delete(marker["low_id"], marker["txn"]))
         return finished
-
-    async def sweep_forever(self, every_s: float = SWEEP_EVERY_S) -> None:
-        """The background task: a sweep every `every_s`; a failed one is logged and tried again."""
-        while True:
-            try:
-                await self.sweep()
-            except Exception as exc:
-                log.warning("sweeping unfinished graph changes failed; retrying", error=repr(exc))
-            await asyncio.sleep(every_s)
 
     # Repair -------------------------------------------------------------------------------------
 
@@ -864,7 +753,3 @@ class ScyllaGraphStore:
                             following_delta=delta[1])
             result[user_id] = FollowCounts(followers, following)
         return result
-
-    async def close(self) -> None:
-        if self._owns_session and isinstance(self._db, ScyllaSession):
-            await self._db.close()

@@ -89,23 +89,19 @@ from services.runtime.events import OutgoingEvent
 from services.runtime.ids import EPOCH_MS, lowest_id_at, timestamp_ms
 from services.runtime.logging import get_logger
 from services.runtime.scylla import (
-    OUTBOX_BUCKET_S,
-    OUTBOX_GRACE_BUCKETS,
     OUTBOX_SCHEMA,
-    OUTBOX_SHARDS,
     CqlSession,
+    IntentMarkers,
+    IntentSweeper,
+    Row,
     ScyllaOutbox,
-    ScyllaSession,
-    ScyllaSettings,
     Statement,
+    SweptScyllaStore,
     TimeUuids,
     all_rows,
-    bucket_of,
     first_row,
     gather_limited,
-    outbox_inserts,
     pages,
-    shard_of,
     uuid_unix_s,
 )
 from services.tweet.domain import Poll, Tweet
@@ -120,7 +116,6 @@ log = get_logger("chirp.tweet.store")
 HELP_AFTER_S = 30.0
 # How long a duplicate create waits for the tweet of the claim it lost to before UNAVAILABLE.
 CONFLICT_WAIT_S = 3.0
-SWEEP_EVERY_S = 15.0
 # Idempotency keys are kept this long (the port: at least a day).
 KEY_TTL_S = 2 * 24 * 3600
 # tweets_by_hour partitions per hour.
@@ -129,9 +124,6 @@ RECENT_SHARDS = 8
 # by a walk without an upper bound.
 CLOCK_SKEW_MS = 10 * 60 * 1000
 PAGE_SIZE = 1000
-INTENT_SHARDS = OUTBOX_SHARDS
-INTENT_BUCKET_S = OUTBOX_BUCKET_S
-INTENT_GRACE_BUCKETS = OUTBOX_GRACE_BUCKETS
 NO_UPPER_BOUND = 2**63 - 1
 
 CREATE, DELETE, VOTE = "create", "delete", "vote"
@@ -309,6 +301,12 @@ REPLIES = ListTable("replies_by_conversation", ("conversation_id",), ("reply_to_
 BY_HOUR = ListTable("tweets_by_hour", ("hour", "shard"), ("id",), "id DESC", (("hour", "bigint"), ("shard", "int")))
 LISTS = (BY_USER, REPLIES, BY_HOUR)
 
+# A keyed create, a delete or a vote, from before its LWT until its batch: what it is, and its version.
+MARKERS = IntentMarkers(
+    "txn", (("kind", "text"), ("tweet_id", "bigint"), ("actor_id", "bigint"), ("request_key", "text")),
+    shard_by="tweet_id")
+INTENT_BUCKET_S = MARKERS.bucket_s  # the span of a marker partition's bucket (tests align their clock to it)
+
 _CONTENT_COLUMNS = ",\n".join(f"  {name} {kind}" for name, kind in CONTENT[1:])
 
 SCHEMA: list[str] = [
@@ -353,20 +351,7 @@ SCHEMA: list[str] = [
   author_id bigint PRIMARY KEY,
   live counter
 )""",
-    """CREATE TABLE IF NOT EXISTS open_intents (
-  shard int,
-  bucket bigint,
-  txn timeuuid,
-  kind text,
-  tweet_id bigint,
-  actor_id bigint,
-  request_key text,
-  PRIMARY KEY ((shard, bucket), txn)
-) WITH CLUSTERING ORDER BY (txn ASC)""",
-    """CREATE TABLE IF NOT EXISTS open_intents_watermark (
-  shard int PRIMARY KEY,
-  bucket bigint
-)""",
+    *MARKERS.schema(),
     *OUTBOX_SCHEMA,
 ]
 
@@ -532,26 +517,15 @@ def select_tweet_count(author_id: int) -> Statement:
 
 def marker_key(tweet_id: int, txn: uuid.UUID) -> tuple[int, int]:
     """(shard, bucket) of a change's open_intents marker: from the tweet and the version alone."""
-    return shard_of(tweet_id, INTENT_SHARDS), bucket_of(uuid_unix_s(txn), INTENT_BUCKET_S)
+    return MARKERS.key(tweet_id, txn)
 
 
 def marker_insert(kind: str, tweet_id: int, actor_id: int, key: str, txn: uuid.UUID) -> Statement:
-    return Statement(
-        "INSERT INTO open_intents (shard, bucket, txn, kind, tweet_id, actor_id, request_key)"
-        " VALUES (?, ?, ?, ?, ?, ?, ?)",
-        (*marker_key(tweet_id, txn), txn, kind, tweet_id, actor_id, key),
-    )
+    return MARKERS.insert(tweet_id, txn, kind, tweet_id, actor_id, key)
 
 
 def marker_delete(tweet_id: int, txn: uuid.UUID) -> Statement:
-    return Statement("DELETE FROM open_intents WHERE shard = ? AND bucket = ? AND txn = ?",
-                     (*marker_key(tweet_id, txn), txn))
-
-
-def select_markers(shard: int, bucket: int) -> Statement:
-    return Statement(
-        "SELECT txn, kind, tweet_id, actor_id, request_key FROM open_intents WHERE shard = ? AND bucket = ?",
-        (shard, bucket))
+    return MARKERS.delete(tweet_id, txn)
 
 
 def create_in_progress() -> Unavailable:
@@ -596,49 +570,22 @@ async def merge_newest(readers: Sequence[PartitionReader], limit: int) -> list[d
 # The adapter ------------------------------------------------------------------------------------
 
 
-class ScyllaTweetStore:
+class ScyllaTweetStore(SweptScyllaStore):
+    schema = SCHEMA
+
     def __init__(self, session: CqlSession, *, outbox: ScyllaOutbox | None = None, owns_session: bool = False,
                  clock_ns: Callable[[], int] = time.time_ns, help_after_s: float = HELP_AFTER_S,
                  conflict_wait_s: float = CONFLICT_WAIT_S) -> None:
-        self._db = session
-        self._clock_ns = clock_ns
-        self._outbox = outbox or ScyllaOutbox(session, clock=self._now)
-        self._owns_session = owns_session
+        super().__init__(session, outbox=outbox, owns_session=owns_session, clock_ns=clock_ns)
         self._txns = TimeUuids(clock_ns)
         self._help_after_s = help_after_s
         self._conflict_wait_s = conflict_wait_s
-        self._sweep_marks: dict[int, int] = {}
-
-    @classmethod
-    async def connect(cls, settings: ScyllaSettings) -> ScyllaTweetStore:
-        """Connects, creates the keyspace and tables if missing, readies the outbox and the sweeper."""
-        session = await ScyllaSession.connect(settings, SCHEMA)
-        store = cls(session, owns_session=True)
-        try:
-            await store.outbox.init_watermarks()
-            await store.init_sweeper()
-        except BaseException:
-            await session.close()
-            raise
-        return store
-
-    @property
-    def session(self) -> CqlSession:
-        return self._db
-
-    @property
-    def outbox(self) -> ScyllaOutbox:
-        """The relay's view of this store's outbox (read, delete, pending)."""
-        return self._outbox
-
-    def _now(self) -> float:
-        return self._clock_ns() / 1e9
+        self._sweeper = IntentSweeper(self._db, MARKERS, self._settle_marker, clock=self._now,
+                                      help_after_s=help_after_s, log=log, name="tweet",
+                                      described_by=("kind", "tweet_id"))
 
     def _now_ms(self) -> int:
         return self._clock_ns() // 1_000_000
-
-    def _stage(self, events: Sequence[OutgoingEvent], key: int) -> list[Statement]:
-        return outbox_inserts(events, key=key, shards=self._outbox.shards, bucket_s=self._outbox.bucket_s)
 
     def _age_s(self, txn: uuid.UUID) -> float:
         return self._now() - uuid_unix_s(txn)
@@ -740,7 +687,7 @@ class ScyllaTweetStore:
                 finally:  # committed: it will be written (by the sweeper if not by us), so it counts
                     await self._count_tweets(tweet.author_id, +1)
                 return Created(tweet_of(content), created=True)
-            await self._drop_marker(tweet.id, txn)
+            await self._sweeper.drop(tweet.id, txn)
         return Created(await self._claimed_tweet(tweet.author_id, idempotency_key, claim), created=False)
 
     async def _claim(self, content: Mapping[str, Any], key: str, txn: uuid.UUID,
@@ -802,7 +749,7 @@ class ScyllaTweetStore:
                 raise  # the LWT may yet apply: the marker stays for the sweeper
             applied = found is not None and found.get("delete_txn") == txn
         if not applied:
-            await self._drop_marker(tweet_id, txn)
+            await self._sweeper.drop(tweet_id, txn)
             return False
         try:
             await self._db.batch([*removal_writes(row, version_time_us(txn)),  # type: ignore[arg-type]
@@ -868,7 +815,7 @@ class ScyllaTweetStore:
                 raise  # the LWT may yet apply: the marker stays for the sweeper
             applied = earlier["txn"] == txn
         if not applied:
-            await self._drop_marker(tweet_id, txn)
+            await self._sweeper.drop(tweet_id, txn)
             return earlier["option_index"]
         try:
             await self._db.batch([voter_insert(tweet_id, voter_id, option_index), *self._stage(events, tweet_id),
@@ -928,12 +875,6 @@ class ScyllaTweetStore:
 
     # Finishing what a writer left ---------------------------------------------------------------
 
-    async def _drop_marker(self, tweet_id: int, txn: uuid.UUID) -> None:
-        try:
-            await self._db.execute(marker_delete(tweet_id, txn))
-        except Exception as exc:  # the sweeper drops it later
-            log.warning("could not drop an intent marker", tweet_id=tweet_id, error=repr(exc))
-
     async def _finish_create(self, author_id: int, key: str, txn: uuid.UUID) -> bool:
         """Writes the tweet a claim committed if it is not there (its writer died). Not counted."""
         claim = await first_row(self._db, select_claim(author_id, key))
@@ -980,72 +921,8 @@ class ScyllaTweetStore:
             return await self._finish_vote(tweet_id, actor, txn)
         raise ValueError(f"an intent marker of an unknown kind: {kind!r}")
 
-    # The sweeper --------------------------------------------------------------------------------
-
-    async def init_sweeper(self) -> None:
-        """Makes each shard's sweep watermark if missing (at start, before anything is written)."""
-        start = bucket_of(self._now(), INTENT_BUCKET_S) - INTENT_GRACE_BUCKETS
-        for shard in range(INTENT_SHARDS):
-            await self._db.lwt(Statement(
-                "INSERT INTO open_intents_watermark (shard, bucket) VALUES (?, ?) IF NOT EXISTS", (shard, start),
-                idempotent=False,
-            ))
-
-    async def _sweep_mark(self, shard: int) -> int:
-        if shard not in self._sweep_marks:
-            row = await first_row(self._db, Statement("SELECT bucket FROM open_intents_watermark WHERE shard = ?",
-                                                      (shard,)))
-            found = (row or {}).get("bucket")
-            self._sweep_marks[shard] = (
-                found if found is not None else bucket_of(self._now(), INTENT_BUCKET_S) - INTENT_GRACE_BUCKETS)
-        return self._sweep_marks[shard]
-
-    async def _settle(self, marker: Mapping[str, Any]) -> tuple[bool, bool]:
-        """Finishes a ripe marker's change if it is unfinished, then drops the marker: (settled, finished)."""
-        try:
-            finished = await self._finish(marker)
-            await self._db.execute(marker_delete(marker["tweet_id"], marker["txn"]))
-        except Exception as exc:
-            log.warning("could not settle an unfinished tweet change", kind=marker.get("kind"),
-                        tweet_id=marker.get("tweet_id"), error=repr(exc))
-            return False, False
-        return True, finished
-
-    async def sweep(self) -> int:
-        """Settles every open_intents marker older than help_after_s and moves each shard's watermark
-        past old buckets left empty. Returns how many changes it finished."""
-        now = self._now()
-        ripe_before = now - self._help_after_s
-        open_from = bucket_of(now, INTENT_BUCKET_S) - INTENT_GRACE_BUCKETS  # lagging writers may still add
-        finished = 0
-        for shard in range(INTENT_SHARDS):
-            mark = await self._sweep_mark(shard)
-            new_mark = mark
-            for bucket in range(mark, bucket_of(ripe_before, INTENT_BUCKET_S) + 1):
-                markers = await all_rows(self._db, select_markers(shard, bucket))
-                left = sum(1 for m in markers if uuid_unix_s(m["txn"]) > ripe_before)
-                for marker in (m for m in markers if uuid_unix_s(m["txn"]) <= ripe_before):
-                    settled, done = await self._settle(marker)
-                    finished += done
-                    left += not settled
-                if left or bucket >= open_from or new_mark != bucket:
-                    continue
-                new_mark = bucket + 1
-            if new_mark > mark:
-                await self._db.execute(Statement(
-                    "UPDATE open_intents_watermark SET bucket = ? WHERE shard = ?", (new_mark, shard)))
-                self._sweep_marks[shard] = new_mark
+    async def _settle_marker(self, marker: Row) -> bool:
+        """The sweeper's settle: finishes a ripe marker's change if it is unfinished, drops the marker."""
+        finished = await self._finish(marker)
+        await self._db.execute(marker_delete(marker["tweet_id"], marker["txn"]))
         return finished
-
-    async def sweep_forever(self, every_s: float = SWEEP_EVERY_S) -> None:
-        """The background task: a sweep every `every_s`; a failed one is logged and tried again."""
-        while True:
-            try:
-                await self.sweep()
-            except Exception as exc:
-                log.warning("sweeping unfinished tweet changes failed; retrying", error=repr(exc))
-            await asyncio.sleep(every_s)
-
-    async def close(self) -> None:
-        if self._owns_session and isinstance(self._db, ScyllaSession):
-            await self._db.close()

@@ -47,14 +47,12 @@ from services.runtime.scylla import (
     OUTBOX_SCHEMA,
     CqlSession,
     ScyllaOutbox,
-    ScyllaSession,
-    ScyllaSettings,
+    ScyllaStore,
     Statement,
     all_rows,
     definitely_not_applied,
     first_row,
     gather_limited,
-    outbox_inserts,
     ttl_until,
 )
 from services.user.domain import PROFILE_FIELDS, Account, NotificationPrefs, normalize_email, normalize_username
@@ -486,37 +484,16 @@ class Ending:
 # The adapter ------------------------------------------------------------------------------------
 
 
-class ScyllaUserStore:
+class ScyllaUserStore(ScyllaStore):
+    """Session, outbox, connect and close: ScyllaStore's. `wall_clock` is the time rows are written at
+    (TTLs, claims), in seconds as the domain has times; the outbox keeps to the real clock."""
+
+    schema = SCHEMA
+
     def __init__(self, session: CqlSession, *, outbox: ScyllaOutbox | None = None, owns_session: bool = False,
                  wall_clock: Callable[[], float] = time.time) -> None:
-        self._db = session
-        self._outbox = outbox or ScyllaOutbox(session)
-        self._owns_session = owns_session
+        super().__init__(session, outbox=outbox, owns_session=owns_session)
         self._wall = wall_clock
-
-    @classmethod
-    async def connect(cls, settings: ScyllaSettings) -> ScyllaUserStore:
-        """Connects, creates the keyspace and tables if missing, and readies the outbox."""
-        session = await ScyllaSession.connect(settings, SCHEMA)
-        store = cls(session, owns_session=True)
-        try:
-            await store.outbox.init_watermarks()
-        except BaseException:
-            await session.close()
-            raise
-        return store
-
-    @property
-    def session(self) -> CqlSession:
-        return self._db
-
-    @property
-    def outbox(self) -> ScyllaOutbox:
-        """The relay's view of this store's outbox (read, delete, pending)."""
-        return self._outbox
-
-    def _stage(self, events: Sequence[OutgoingEvent], user_id: int) -> list[Statement]:
-        return outbox_inserts(events, key=user_id, shards=self._outbox.shards, bucket_s=self._outbox.bucket_s)
 
     # Accounts -----------------------------------------------------------------------------------
 
@@ -772,10 +749,6 @@ class ScyllaUserStore:
     async def add_signing_key_if_none(self, key: SigningKey) -> list[SigningKey]:
         await self._db.lwt(install_first_signing_key_statement(key))
         return await self.signing_keys()
-
-    async def close(self) -> None:
-        if self._owns_session and isinstance(self._db, ScyllaSession):
-            await self._db.close()
 
 
 def is_live_or_deleted(row: Mapping[str, Any] | None) -> bool:
