@@ -31,6 +31,9 @@ class Mode:
     fanout_tiers: tuple[int, ...]  # follower counts of the fan-out scenario's authors
     tweets: int  # tweets and replies to seed
     tweet_seed_budget_s: float  # seeding tweets through RPCs stops here even if short of `tweets`
+    # The active users whose timelines the read scenarios read: a seeded sample of the accounts,
+    # whose home timelines are read once (built, as an active user's is) before any is measured.
+    active_viewers: int
     drain_budget_s: float  # how long to wait for event consumers to catch up after seeding
     # Load.
     step_s: float  # length of one offered rate
@@ -60,6 +63,7 @@ FULL = Mode(
     fanout_tiers=(100, 1_000, 10_000),
     tweets=200_000,
     tweet_seed_budget_s=240.0,
+    active_viewers=1_000,
     drain_budget_s=90.0,
     step_s=6.0,
     min_requests=200,
@@ -87,6 +91,7 @@ QUICK = Mode(
     fanout_tiers=(100, 1_000),
     tweets=20_000,
     tweet_seed_budget_s=15.0,
+    active_viewers=200,
     drain_budget_s=15.0,
     step_s=2.0,
     min_requests=40,
@@ -114,6 +119,7 @@ TINY = Mode(
     fanout_tiers=(10,),
     tweets=60,
     tweet_seed_budget_s=3.0,
+    active_viewers=20,
     drain_budget_s=3.0,
     step_s=1.0,
     min_requests=5,

@@ -126,6 +126,7 @@ def markdown_summary(results: Mapping[str, Any]) -> str:
         SUMMARY_HEADER,
         *(_row(s) for s in results.get("scenarios", [])),
         "",
+        *_cold_start_summary(results.get("cold_start")),
         "Seeding:",
         *_seeding(results.get("seeding", {})),
     ]
@@ -137,6 +138,41 @@ def markdown_summary(results: Mapping[str, Any]) -> str:
     if results.get("aborted"):
         lines += ["", f"**The run was aborted**: {results['aborted']}"]
     return "\n".join(lines) + "\n"
+
+
+def _cold_start_summary(cold: Mapping[str, Any] | None) -> list[str]:
+    if not cold:
+        return [""]
+    rpcs = cold.get("server_rpcs") or {}
+    per = ", ".join(f"{m.rsplit('/', 1)[-1]} {_num(v.get('per_request'), 1)}" for m, v in rpcs.items()
+                    if not m.endswith("/GetHomeTimeline"))
+    return ["", f"Read scenarios read as {cold['viewers']:,} active viewers whose home timelines were warmed first "
+                f"(read once each, {cold['concurrency']} in flight). Those first reads are the **cold starts** "
+                f"(a rebuild each): p50 / p95 / p99 / max {_num(cold['p50_ms'], 1)} / {_num(cold['p95_ms'], 1)} / "
+                f"{_num(cold['p99_ms'], 1)} / {_num(cold['max_ms'], 1)} ms, {_num(cold.get('cpu_ms_per_request'), 2)} "
+                f"CPU-ms each; RPCs per cold read: {per or '—'}.", ""]
+
+
+def _timeline_pages(pages: Mapping[str, Any] | None) -> list[str]:
+    if not pages:
+        return []
+    lines = []
+    for kind, v in pages.items():
+        if kind == "rebuilds":
+            read = ", ".join(f"{k} {_num(n, 1)}" for k, n in v["entries_per_rebuild"].items()) or "none"
+            lines.append(f"- rebuilds: {v['count']:,}; entries read per rebuild: {read}; "
+                         f"ListUserTweets fallback calls per rebuild {v['fallback_calls_per_rebuild']}")
+            continue
+        outcomes = ", ".join(f"{k} {_num(n, 2)}" for k, n in v["candidates_per_page"].items()) or "—"
+        lines.append(f"- {kind} pages: {v['pages']:,}; candidate windows hydrated per page "
+                     f"{_num(v['windows_per_page'], 2)} (one round of batch calls each); candidates per page: {outcomes}")
+    return ["Timeline service counters (chirp_timeline_*):", "", *lines, ""]
+
+
+def _rpc_table(rpcs: Mapping[str, Any]) -> list[str]:
+    return ["| RPC | calls | per request | mean ms |", "|---|---|---|---|",
+            *(f"| {m} | {v['calls']:,} | {_num(v.get('per_request'), 2)} | {v['mean_ms']} |" for m, v in rpcs.items()),
+            ""]
 
 
 def _load(values: Any) -> str:
@@ -188,12 +224,20 @@ def markdown(results: Mapping[str, Any]) -> str:
         lines += _steps_table(s) + [""]
         if errors:
             lines += ["Errors: " + ", ".join(f"{k} ×{v}" for k, v in sorted(errors.items())), ""]
+        if s.get("viewers"):
+            lines += [f"Viewers: {s['viewers']}.", ""]
         rpcs = s.get("server_rpcs")
         if rpcs:
-            lines += ["RPCs served inside the mesh per request (mean server time):", "",
-                      "| RPC | calls | per request | mean ms |", "|---|---|---|---|",
-                      *(f"| {m} | {v['calls']:,} | {_num(v.get('per_request'), 2)} | {v['mean_ms']} |"
-                        for m, v in rpcs.items()), ""]
+            lines += ["RPCs served inside the mesh per request (mean server time):", "", *_rpc_table(rpcs)]
+        lines += _timeline_pages(s.get("timeline_pages"))
+        cold = s.get("cold_start")
+        if cold:
+            lines += [f"Cold starts, measured apart: the first read of each of {cold['viewers']:,} viewers "
+                      f"({cold['concurrency']} in flight, {cold['ok']:,} answered, errors {cold['errors'] or 'none'}): "
+                      f"p50 / p95 / p99 / max {_num(cold['p50_ms'], 1)} / {_num(cold['p95_ms'], 1)} / "
+                      f"{_num(cold['p99_ms'], 1)} / {_num(cold['max_ms'], 1)} ms, "
+                      f"{_num(cold.get('cpu_ms_per_request'), 2)} CPU-ms each. RPCs per cold read:", "",
+                      *_rpc_table(cold.get("server_rpcs") or {}), *_timeline_pages(cold.get("timeline_pages"))]
     procs = results.get("processes", {})
     if procs.get("peak_rss_mb"):
         lines += ["## Peak RSS of each process (VmHWM, MiB)", "",

@@ -69,6 +69,50 @@ CELEBRITY = Scenario("celebrity", "Celebrity", "home", "json",
                      "home timeline of a celebrity's followers, without and with it posting once a second",
                      ("tweet.CreateTweet", "timeline.GetHomeTimeline"), "read")
 ALL_NAMES = [CEILING["json"].name, CEILING["grpc"].name, *(s.name for s in SWEEPS), FANOUT.name, CELEBRITY.name]
+TIMELINE_WORKLOADS = {"home", "user_tl", "mixed"}  # read as the active viewers, whose timelines are warmed
+WARM_CONCURRENCY = 4  # first reads in flight while warming
+
+
+def timeline_pages(before: Mapping[str, metrics.Series], after: Mapping[str, metrics.Series]) -> dict[str, Any]:
+    """What the timeline service's pages cost between two scrapes: pages, candidate windows hydrated
+    (one round of batch calls each), candidates by outcome (shown, or why not) and rebuilds, from its
+    chirp_timeline_* counters. Empty when the timeline exports none."""
+    deltas = metrics.counter_deltas(before.get("timeline", {}), after.get("timeline", {}), r"^chirp_timeline_")
+    if not deltas:
+        return {}
+
+    def by(name: str, label: str) -> dict[str, float]:
+        found: dict[str, float] = {}
+        for key, value in deltas.items():
+            if key.startswith(name + "{") and value:
+                labels = dict(part.split("=", 1) for part in key[len(name) + 1:-1].split(","))
+                found[labels.get(label, "")] = found.get(labels.get(label, ""), 0.0) + value
+        return found
+
+    pages = by("chirp_timeline_pages_total", "list")
+    windows = by("chirp_timeline_page_windows_total", "list")
+    summary: dict[str, Any] = {}
+    for kind, count in pages.items():
+        outcomes: dict[str, float] = {}
+        for key, value in deltas.items():
+            if key.startswith("chirp_timeline_candidates_total{") and f"list={kind}" in key and value:
+                outcome = key.split("outcome=", 1)[1].split(",", 1)[0].rstrip("}")
+                outcomes[outcome] = outcomes.get(outcome, 0.0) + value
+        summary[kind] = {
+            "pages": int(count),
+            "windows_per_page": round(windows.get(kind, 0.0) / count, 3),
+            "candidates_per_page": {k: round(v / count, 2) for k, v in sorted(outcomes.items())},
+        }
+    rebuilds = deltas.get("chirp_timeline_rebuilds_total", 0.0)
+    if rebuilds:
+        summary["rebuilds"] = {
+            "count": int(rebuilds),
+            "entries_per_rebuild": {k: round(v / rebuilds, 1)
+                                    for k, v in by("chirp_timeline_rebuild_entries_total", "source").items()},
+            "fallback_calls_per_rebuild": round(deltas.get("chirp_timeline_rebuild_fallback_calls_total", 0.0)
+                                                / rebuilds, 2),
+        }
+    return summary
 
 
 def read_commit(root: Path = ROOT) -> str:
@@ -126,6 +170,8 @@ class Runner:
         self.seeded: Seeded | None = None
         self.ceiling_rate: dict[str, float] = {}
         self.home_rate = 0.0
+        self.active: list[int] = []  # indices of the active viewers the read scenarios read as
+        self.cold_start: dict[str, Any] | None = None
 
     # --- processes ---
 
@@ -439,6 +485,17 @@ class Runner:
     async def _scenarios(self, availability: Mapping[str, str | None]) -> None:
         assert self.seeded is not None
         say = self.say
+        rng = random.Random(_seed_for(self.seed, "active viewers"))
+        users = len(self.seeded.users)
+        self.active = sorted(rng.sample(range(users), min(self.mode.active_viewers, users)))
+        readers = [s for s in SWEEPS if s.workload in TIMELINE_WORKLOADS and self.wanted(s.name)
+                   and self.reason_missing(s, availability) is None]
+        if readers and availability.get("timeline.GetHomeTimeline") is None:
+            say(f"warming the home timelines of {len(self.active):,} active viewers (their cold starts) ...")
+            self.cold_start = await self._warm_home_timelines(self.active)
+            self.results["cold_start"] = self.cold_start
+            say(f"    cold start: p50 {self.cold_start['p50_ms']} p95 {self.cold_start['p95_ms']} "
+                f"p99 {self.cold_start['p99_ms']} ms, {self.cold_start['errors'] or 'no'} errors")
         for scenario in SWEEPS:
             if not self.wanted(scenario.name):
                 continue
@@ -461,6 +518,54 @@ class Runner:
             self.results["scenarios"].append(self.unavailable(CELEBRITY, reason) if reason else await self._celebrity())
             self.results["scenarios"][-1].setdefault("duration_s", round(time.monotonic() - began, 1))
 
+    async def _warm_home_timelines(self, indices: list[int]) -> dict[str, Any]:
+        """Reads each viewer's home timeline once, WARM_CONCURRENCY at a time, so that the measured
+        reads find it built, as an active user's is. These first reads are the cold starts (each
+        rebuilds a timeline): their latency and what they cost inside the mesh are reported as such."""
+        from chirp.timeline.v1 import timeline_service_pb2 as tlpb
+        from chirp.timeline.v1 import timeline_service_pb2_grpc as tlrpc
+
+        assert self.mesh is not None and self.seeded is not None
+        users = self.seeded.users
+        latencies: list[float] = []
+        errors: dict[str, int] = {}
+        gate = asyncio.Semaphore(WARM_CONCURRENCY)
+        before = await self.scrape()
+        cpu_before = procstats.cpu_snapshot(self.mesh_pids())
+        began = time.monotonic()
+        async with grpc.aio.insecure_channel(self.mesh.edge_target) as channel:
+            timeline = tlrpc.TimelineServiceStub(channel)
+
+            async def read(index: int) -> None:
+                async with gate:
+                    sent = time.perf_counter()
+                    try:
+                        await timeline.GetHomeTimeline(
+                            tlpb.GetHomeTimelineRequest(limit=20),
+                            metadata=[("authorization", f"Bearer {users[index].token}")], timeout=4 * self.mode.timeout_s)
+                        latencies.append(time.perf_counter() - sent)
+                    except grpc.aio.AioRpcError as exc:
+                        errors[exc.code().name] = errors.get(exc.code().name, 0) + 1
+
+            await asyncio.gather(*(read(i) for i in indices))
+        seconds = time.monotonic() - began
+        cpu = procstats.cpu_delta(cpu_before, procstats.cpu_snapshot(self.mesh_pids()))
+        after = await self.scrape()
+        latencies.sort()
+        return {
+            "request": "TimelineService/GetHomeTimeline limit=20 (gRPC through Envoy), the first read of each viewer",
+            "viewers": len(indices),
+            "concurrency": WARM_CONCURRENCY,
+            "ok": len(latencies),
+            "errors": errors,
+            "seconds": round(seconds, 2),
+            **{f"p{q}_ms": round(1000 * percentile(latencies, q), 1) for q in (50, 95, 99)},
+            "max_ms": round(1000 * latencies[-1], 1) if latencies else 0.0,
+            "cpu_ms_per_request": round(1000 * sum(cpu.values()) / len(latencies), 2) if latencies else None,
+            "server_rpcs": self.rpcs_per_request(before, after, len(latencies)),
+            "timeline_pages": timeline_pages(before, after),
+        }
+
     async def _warm_up(self) -> None:
         """One short step per protocol so that imports and first connections are not measured."""
         assert self.ceiling is not None
@@ -478,16 +583,24 @@ class Runner:
 
     async def _run_sweep(self, scenario: Scenario) -> None:
         assert self.mesh is not None and self.sampler is not None
+        reads_timelines = scenario.workload in TIMELINE_WORKLOADS
+        params = {"viewers": self.active} if reads_timelines and self.active else None
         self.sampler.reset()
         before = await self.scrape()
         steps = await self.sweep(scenario, self._ladder(scenario), port=self.mesh.ports.edge, procs=self.mesh_pids,
-                                 refine=True)
+                                 params=params, refine=True)
         after = await self.scrape()
         requests = sum(s["ok"] for s in steps)
+        extra: dict[str, Any] = {}
+        if reads_timelines:
+            extra["viewers"] = f"{len(self.active):,} active viewers, home timelines warmed first" if params else "all"
+            extra["timeline_pages"] = timeline_pages(before, after)
+            if scenario.workload == "home" and self.cold_start is not None:
+                extra["cold_start"] = self.cold_start
         entry = self.summarize_scenario(
             scenario, steps, ceiling=self.ceiling_rate.get(scenario.protocol) or None,
             rss={k: v for k, v in self.sampler.peaks().items() if k in self.mesh_pids()},
-            rpcs=self.rpcs_per_request(before, after, requests))
+            rpcs=self.rpcs_per_request(before, after, requests), extra=extra)
         if scenario.name == "home_timeline":
             # The celebrity scenario reads at fractions of this: the best rate, else the lowest tried.
             self.home_rate = entry["max_rate_within_bound"] or min((s["offered_rate"] for s in steps), default=0.0)
@@ -677,7 +790,12 @@ class Runner:
         say(f"{CELEBRITY.title} ({CELEBRITY.request})")
         self.sampler.reset()
         celebrity = seeded.graph.celebrities[0]
-        viewers = seeded.graph.followers_of(celebrity)
+        followers = seeded.graph.followers_of(celebrity)
+        # Active followers, warmed as the other read scenarios' viewers are, so the baseline step
+        # does not pay for cold starts the posting step then finds done.
+        rng = random.Random(_seed_for(self.seed, "celebrity viewers"))
+        viewers = sorted(rng.sample(followers, min(mode.active_viewers, len(followers))))
+        warmed = await self._warm_home_timelines(viewers)
         base = self.home_rate or mode.scenario_ladder[0]
         fractions = {1: (0.5,), 2: (0.25, 0.75)}.get(mode.celebrity_rates, (0.25, 0.5, 1.0))
         rates = sorted({max(1.0, round(base * f)) for f in fractions})
@@ -722,6 +840,7 @@ class Runner:
             extra={
                 "celebrity_followers": seeded.graph.followers_count[celebrity],
                 "viewers": len(viewers),
+                "cold_start": warmed,
                 "posts": posted,
                 "p99_change": [{"offered_rate": b["offered_rate"], "baseline_p99_ms": b["p99_ms"],
                                 "posting_p99_ms": p["p99_ms"], "delta_ms": round(p["p99_ms"] - b["p99_ms"], 2)}

@@ -184,6 +184,8 @@ class DurableConsumer:
     batch: int = 64
     ack_wait_s: float = 30.0
     backoff_s: Sequence[float] = field(default_factory=lambda: (0.2, 1.0, 3.0, 10.0))
+    # How long a batch pull may wait for more events once some have arrived.
+    linger_s: float = 0.05
 
     async def run(self) -> None:
         await ensure_dead_letter_stream(self.js)
@@ -206,18 +208,28 @@ class DurableConsumer:
             await subscription.unsubscribe()
 
     async def _consume(self, subscription: JetStreamContext.PullSubscription) -> None:
+        # A pull for a batch waits until the batch is full or the pull expires, even when one event is
+        # already there. So wait for ONE event and handle it at once, then take what else is already
+        # queued in batches that linger only briefly: a lone event is never held back for a second.
         while True:
-            try:
-                messages = await subscription.fetch(self.batch, timeout=1.0)
-            except (nats.errors.TimeoutError, asyncio.TimeoutError):
-                continue
-            except (nats.errors.ConnectionClosedError, nats.errors.NoRespondersError, nats.errors.Error) as exc:
-                # NATS is restarting or unreachable: unacked events will be redelivered later.
-                log.warning("event fetch failed; retrying", consumer=self.durable, error=repr(exc))
-                await asyncio.sleep(1.0)
-                continue
-            for msg in messages:
-                await self._handle(msg)
+            if await self._pull(subscription, 1, wait_s=1.0):
+                while await self._pull(subscription, self.batch, wait_s=self.linger_s) == self.batch:
+                    pass
+
+    async def _pull(self, subscription: JetStreamContext.PullSubscription, batch: int, wait_s: float) -> int:
+        """Fetches and handles up to `batch` events; returns how many there were (0 on timeout)."""
+        try:
+            messages = await subscription.fetch(batch, timeout=wait_s)
+        except (nats.errors.TimeoutError, asyncio.TimeoutError):
+            return 0
+        except (nats.errors.ConnectionClosedError, nats.errors.NoRespondersError, nats.errors.Error) as exc:
+            # NATS is restarting or unreachable: unacked events will be redelivered later.
+            log.warning("event fetch failed; retrying", consumer=self.durable, error=repr(exc))
+            await asyncio.sleep(1.0)
+            return 0
+        for msg in messages:
+            await self._handle(msg)
+        return len(messages)
 
     async def _handle(self, msg: Msg) -> None:
         headers = msg.headers or {}

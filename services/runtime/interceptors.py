@@ -108,6 +108,9 @@ class RequestContextInterceptor(ScopedInterceptor):
     @contextlib.asynccontextmanager
     async def scope(self, method: str, context: grpc.aio.ServicerContext) -> AsyncIterator[None]:
         request_id = _metadata(context, "x-request-id") or uuid.uuid4().hex
+        # Read now, not when the RPC ends: grpcio crashes (SIGSEGV) if peer() is called on a call it
+        # has already released, which is where a cancelled stream's cleanup can run.
+        peer = context.peer()
         tokens = structlog.contextvars.bind_contextvars(request_id=request_id, rpc=method)
         started = time.perf_counter()
         error: BaseException | None = None
@@ -121,7 +124,7 @@ class RequestContextInterceptor(ScopedInterceptor):
                 "rpc",
                 code=_status_name(context, error),
                 duration_ms=round((time.perf_counter() - started) * 1000, 2),
-                peer=context.peer(),
+                peer=peer,
             )
             structlog.contextvars.reset_contextvars(**tokens)
 

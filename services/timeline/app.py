@@ -1,4 +1,5 @@
-"""Composition root: settings -> store, cache, peer stubs, NATS -> reader, fan-out, consumers -> App."""
+"""Composition root: settings -> store (CHIRP_TIMELINE_STORE), cache, peer stubs, NATS -> reader, fan-out,
+consumers -> App."""
 
 from __future__ import annotations
 
@@ -27,11 +28,14 @@ from services.timeline.reader import TimelineReader
 from services.timeline.servicer import TimelineServicer
 from services.timeline.settings import Settings
 from services.timeline.store.base import TimelineStore
+from services.timeline.store.scylla import ScyllaTimelineStore
 from services.timeline.store.sqlite import SqliteTimelineStore
 from services.timeline.updates import Updates
 
 SERVICE_NAME = timeline_service_pb2.DESCRIPTOR.services_by_name["TimelineService"].full_name
 CONSUMED_DOMAINS = ("tweet", "engagement", "graph", "user")
+
+BackgroundLoop = Callable[[], Awaitable[None]]
 
 log = get_logger("chirp.timeline")
 
@@ -52,9 +56,27 @@ def purger(store: TimelineStore, interval_s: float) -> Callable[[], Awaitable[No
     return purge_expired
 
 
+async def open_store(settings: Settings) -> tuple[TimelineStore, list[BackgroundLoop]]:
+    """The store CHIRP_TIMELINE_STORE names and the loops it needs run (SQLite: the purge; ScyllaDB
+    expires home entries by TTL)."""
+    if settings.store == "scylla":
+        assert settings.scylla is not None  # Settings refuses scylla without CHIRP_SCYLLA_HOSTS
+        return await ScyllaTimelineStore.connect(settings.scylla, retention_s=settings.retention_s), []
+    store = SqliteTimelineStore(settings.common.data_dir / "timeline.db", retention_s=settings.retention_s)
+    return store, [purger(store, settings.purge_interval_s)]
+
+
 async def build(settings: Settings) -> App:
+    store, store_loops = await open_store(settings)
+    try:
+        return await _build(settings, store, store_loops)
+    except BaseException:
+        await store.close()
+        raise
+
+
+async def _build(settings: Settings, store: TimelineStore, store_loops: list[BackgroundLoop]) -> App:
     common = settings.common
-    store = SqliteTimelineStore(common.data_dir / "timeline.db", retention_s=settings.retention_s)
     client = valkey.connect(common.valkey_url)
     cache = TimelineCache(client, cap=settings.cap, ttl_s=settings.cache_ttl_s,
                           celebs_ttl_s=settings.celebrity_cache_ttl_s)
@@ -82,6 +104,7 @@ async def build(settings: Settings) -> App:
         celebrity_threshold=settings.celebrity_threshold,
         rebuild_followees=settings.rebuild_followees,
         rebuild_tweets_per_followee=settings.rebuild_tweets_per_followee,
+        rebuild_fallback_followees=settings.rebuild_fallback_followees,
     )
     fanout = Fanout(store, cache, graph, updates, celebrity_threshold=settings.celebrity_threshold,
                     page_size=settings.fanout_page_size, stream_timeout_s=settings.fanout_stream_timeout_s)
@@ -102,6 +125,6 @@ async def build(settings: Settings) -> App:
         servicers=[(timeline_service_pb2_grpc.add_TimelineServiceServicer_to_server, servicer)],
         service_names=[SERVICE_NAME],
         verifier=user_service_verifier(common),
-        background=[*(c.run for c in consumers), purger(store, settings.purge_interval_s)],
+        background=[*(c.run for c in consumers), *store_loops],
         closers=[nc.close, close_channels, client.aclose, store.close],
     )

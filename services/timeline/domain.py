@@ -224,10 +224,16 @@ class Relation:
 NO_RELATION = Relation()
 
 
-def shown(policy: Policy, viewer: int, entry: Entry, author_id: int, relations: Mapping[int, Relation]) -> bool:
-    """Whether the viewer is shown an entry (whose tweet the tweet service already let them see)."""
+HIDDEN_BLOCKED = "blocked_or_muted"  # the author or retweeter is muted, blocked, or blocks the viewer
+HIDDEN_UNFOLLOWED = "not_followed"  # home: brought by an account the viewer does not follow (any more)
+
+
+def hidden_because(policy: Policy, viewer: int, entry: Entry, author_id: int,
+                   relations: Mapping[int, Relation]) -> str | None:
+    """Why the viewer is not shown an entry (whose tweet the tweet service already let them see),
+    or None when it is shown."""
     if policy is Policy.PROFILE:
-        return True
+        return None
 
     def rel(user_id: int) -> Relation:
         return relations.get(user_id, NO_RELATION)
@@ -237,11 +243,16 @@ def shown(policy: Policy, viewer: int, entry: Entry, author_id: int, relations: 
         return user_id != viewer and (r.blocking or r.blocked_by or r.muting)
 
     if hidden(author_id) or (entry.is_retweet and hidden(entry.retweeter_id)):
-        return False
+        return HIDDEN_BLOCKED
     if policy is Policy.SUGGESTION:
-        return True
+        return None
     brought_by = entry.retweeter_id if entry.is_retweet else author_id
-    return brought_by == viewer or rel(brought_by).following
+    return None if brought_by == viewer or rel(brought_by).following else HIDDEN_UNFOLLOWED
+
+
+def shown(policy: Policy, viewer: int, entry: Entry, author_id: int, relations: Mapping[int, Relation]) -> bool:
+    """Whether the viewer is shown an entry (whose tweet the tweet service already let them see)."""
+    return hidden_because(policy, viewer, entry, author_id, relations) is None
 
 
 def check_filter(value: str) -> str:

@@ -9,7 +9,8 @@ so an event redelivered after a crash halfway simply runs again to the end.
 
 from __future__ import annotations
 
-from collections.abc import Sequence
+import contextlib
+from collections.abc import AsyncIterator, Sequence
 
 from services.runtime.logging import get_logger
 from services.timeline import domain
@@ -48,6 +49,11 @@ class Fanout:
         followers = (await self._graph.follower_counts([user_id])).get(user_id, 0)
         return domain.is_celebrity(followers, self._threshold)
 
+    def _followers(self, owner: int) -> contextlib.aclosing[AsyncIterator[list[int]]]:
+        """The owner's followers a page at a time; a failed page ends the stream there and then."""
+        return contextlib.aclosing(
+            self._graph.follower_pages(owner, self._page_size, timeout_s=self._stream_timeout_s))
+
     async def _add(self, readers: Sequence[int], entry: Entry) -> None:
         await self._store.add_home_entries([(reader, entry) for reader in readers])
         await self._cache.add(readers, [entry])
@@ -66,9 +72,10 @@ class Fanout:
             log.info("celebrity entry not fanned out", owner=owner, entry=entry.key)
             return 0
         reached = 0
-        async for followers in self._graph.follower_pages(owner, self._page_size, timeout_s=self._stream_timeout_s):
-            await self._add(followers, entry)
-            reached += len(followers)
+        async with self._followers(owner) as pages:
+            async for followers in pages:
+                await self._add(followers, entry)
+                reached += len(followers)
         log.info("entry fanned out", owner=owner, entry=entry.key, followers=reached)
         return reached
 
@@ -80,8 +87,9 @@ class Fanout:
         await self._remove([owner], entry)
         if await self._is_celebrity(owner):
             return
-        async for followers in self._graph.follower_pages(owner, self._page_size, timeout_s=self._stream_timeout_s):
-            await self._remove(followers, entry)
+        async with self._followers(owner) as pages:
+            async for followers in pages:
+                await self._remove(followers, entry)
 
     async def backfill(self, follower: int, followee: int) -> None:
         """A new follow: the followee's recent entries join the follower's home timeline, and the

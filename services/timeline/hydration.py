@@ -10,6 +10,7 @@ down or not built yet costs the counts (shown as zero), never the page.
 from __future__ import annotations
 
 import asyncio
+from collections import Counter
 from collections.abc import Iterable, Mapping, Sequence
 from dataclasses import dataclass
 
@@ -19,7 +20,7 @@ from chirp.tweet.v1 import tweet_pb2
 from chirp.user.v1 import user_pb2
 from services.runtime.errors import Unavailable
 from services.runtime.logging import get_logger
-from services.timeline import domain
+from services.timeline import domain, metrics
 from services.timeline.domain import Entry, Policy, Relation
 from services.timeline.peers import EngagementClient, GraphClient, TweetClient, UserClient
 
@@ -92,10 +93,13 @@ class Hydrator:
         """The entries the viewer is shown, hydrated. `known` holds tweets already read for the viewer."""
         if not entries:
             return Hydrated({})
+        outcomes: Counter[str] = Counter()
         tweets = dict(known) if known is not None else await self._tweets.tweets(
             viewer, (e.tweet_id for e in entries))
         present = [e for e in entries if e.tweet_id in tweets]
+        outcomes["tweet_unavailable"] = len(entries) - len(present)
         if not present:
+            _count(policy, outcomes)
             return Hydrated({})
         shown_tweets = [tweets[e.tweet_id] for e in present]
         quoted = [t.quoted_tweet for t in shown_tweets if t.HasField("quoted_tweet")]
@@ -113,12 +117,17 @@ class Hydrator:
         for entry in present:
             tweet = tweets[entry.tweet_id]
             if tweet.author_id not in profiles or (entry.is_retweet and entry.retweeter_id not in profiles):
+                outcomes["account_gone"] += 1
                 continue  # a deleted account
-            if not domain.shown(policy, viewer, entry, tweet.author_id, relations):
+            hidden = domain.hidden_because(policy, viewer, entry, tweet.author_id, relations)
+            if hidden is not None:
+                outcomes[hidden] += 1
                 continue
             if not domain.passes_filter(filter_, entry, has_media=bool(tweet.media_urls),
                                         is_reply=bool(tweet.reply_to_tweet_id)):
+                outcomes["filter"] += 1
                 continue
+            outcomes["shown"] += 1
             inner = None
             if tweet.HasField("quoted_tweet") and tweet.quoted_tweet.author_id in profiles:
                 inner = one(tweet.quoted_tweet)
@@ -130,4 +139,11 @@ class Hydrator:
                 item.kind = timeline_pb2.TIMELINE_ITEM_KIND_RETWEET
                 item.retweeted_by.CopyFrom(profiles[entry.retweeter_id])
             items[entry.key] = item
+        _count(policy, outcomes)
         return Hydrated(items)
+
+
+def _count(policy: Policy, outcomes: Counter[str]) -> None:
+    for outcome, n in outcomes.items():
+        if n:
+            metrics.CANDIDATES.labels(policy.value, outcome).inc(n)

@@ -88,11 +88,17 @@ class GraphClient:
 
     async def follower_pages(self, user_id: int, page_size: int, *, timeout_s: float) -> AsyncIterator[list[int]]:
         """The ids of user_id's followers, a page at a time (StreamFollowerIds); the whole stream,
-        consumed at the pace of its reader, has the deadline timeout_s."""
+        consumed at the pace of its reader, has the deadline timeout_s. Read it inside
+        contextlib.aclosing: a reader that stops early (or fails) then ends the call at once, in its
+        own task, instead of leaving it to the garbage collector."""
         request = graph_service_pb2.StreamFollowerIdsRequest(user_id=user_id, page_size=page_size)
-        async with downstream("graph"):
-            async for page in self._stub.StreamFollowerIds(request, timeout=timeout_s):
-                yield list(page.follower_ids)
+        call = self._stub.StreamFollowerIds(request, timeout=timeout_s)
+        try:
+            async with downstream("graph"):
+                async for page in call:
+                    yield list(page.follower_ids)
+        finally:
+            call.cancel()  # nothing once the stream has ended
 
 
 class TweetClient:
@@ -120,6 +126,16 @@ class TweetClient:
                                                         limit=limit),
                 timeout=self._deadline_s)
         return list(reply.tweets), bool(reply.next_cursor)
+
+    async def tweet_counts(self, user_ids: Iterable[int]) -> dict[int, int]:
+        """How many live tweets each account has posted (BatchGetTweetCounts: a counter read)."""
+
+        async def call(chunk: list[int]) -> Mapping[int, int]:
+            reply = await self._stub.BatchGetTweetCounts(
+                tweet_service_pb2.BatchGetTweetCountsRequest(user_ids=chunk), timeout=self._deadline_s)
+            return reply.tweet_counts
+
+        return await _batched("tweet", user_ids, call)
 
     async def popular(self, limit: int) -> list[tweet_pb2.Tweet]:
         """The most engaged-with public tweets of the last day (ListRecentPopularTweets)."""

@@ -19,7 +19,7 @@ from collections.abc import Awaitable, Callable, Sequence
 from typing import Protocol
 
 from chirp.timeline.v1 import timeline_pb2
-from services.timeline import domain
+from services.timeline import domain, metrics
 from services.timeline.cache import Followees, TimelineCache
 from services.timeline.domain import Batch, Entry, Policy, Position
 from services.timeline.hydration import Hydrator
@@ -75,6 +75,7 @@ class TimelineReader:
         celebrity_threshold: int,
         rebuild_followees: int,
         rebuild_tweets_per_followee: int,
+        rebuild_fallback_followees: int = 50,
         rebuild_concurrency: int = 8,
     ) -> None:
         self._store = store
@@ -86,6 +87,7 @@ class TimelineReader:
         self._threshold = celebrity_threshold
         self._rebuild_followees = rebuild_followees
         self._per_followee = rebuild_tweets_per_followee
+        self._fallback_followees = rebuild_fallback_followees
         self._rebuild_concurrency = rebuild_concurrency
 
     # --- who the viewer follows -------------------------------------------------------------------
@@ -108,11 +110,40 @@ class TimelineReader:
     # --- rebuilding -------------------------------------------------------------------------------
 
     async def rebuild(self, viewer: int) -> int:
-        """Replaces the viewer's cached home timeline with the persisted entries and the recent tweets of
-        the viewer and of the non-celebrity accounts the viewer follows; returns how many it holds."""
+        """Replaces the viewer's cached home timeline with its persisted entries and the recent entries
+        (tweets and retweets) of the viewer and of the non-celebrity accounts the viewer follows, read
+        from the user timeline index this service keeps from tweet and retweet events: one local read
+        for every followee, no call per followee. Returns how many entries the timeline holds."""
         following, followees = await self._fresh_followees(viewer)
         celebrities = set(followees.celebrities)
-        authors = [viewer, *(u for u in following if u not in celebrities)][: self._rebuild_followees + 1]
+        authors = list(dict.fromkeys([viewer, *(u for u in following if u not in celebrities)]))
+        authors = authors[: self._rebuild_followees + 1]
+        persisted, indexed = await asyncio.gather(
+            self._store.home_entries(viewer, None, self._cache.cap),
+            self._store.latest_user_entries(authors, self._per_followee))
+        unindexed = await self._unindexed_recent(viewer, [a for a in authors if not indexed.get(a)])
+        from_index = [e for found in indexed.values() for e in found]
+        metrics.REBUILDS.inc()
+        metrics.REBUILD_ENTRIES.labels("persisted").inc(len(persisted))
+        metrics.REBUILD_ENTRIES.labels("index").inc(len(from_index))
+        metrics.REBUILD_ENTRIES.labels("fallback").inc(len(unindexed))
+        entries = domain.newest_first([*persisted, *from_index, *unindexed])[: self._cache.cap]
+        await self._cache.replace(viewer, entries)
+        # A fan-out that ran while the snapshot was taken persisted its entry but found no timeline
+        # built, so it skipped the cache: what is persisted now goes in on top.
+        late = await self._store.home_entries(viewer, None, self._cache.cap)
+        await self._cache.add([viewer], late)
+        return min(len(domain.newest_first([*entries, *late])), self._cache.cap)
+
+    async def _unindexed_recent(self, viewer: int, authors: Sequence[int]) -> list[Entry]:
+        """The fallback for followees with nothing in the user timeline index: those that have tweets
+        (one BatchGetTweetCounts for all of them) are asked for their recent tweets (ListUserTweets),
+        at most `rebuild_fallback_followees` of them. Once the index holds everything the events
+        said (the normal case), an empty partition means no tweets and this asks nothing more."""
+        if not authors or self._fallback_followees <= 0:
+            return []
+        counts = await self._tweets.tweet_counts(authors)
+        posting = [a for a in authors if counts.get(a, 0) > 0][: self._fallback_followees]
         limit = asyncio.Semaphore(self._rebuild_concurrency)
 
         async def recent(author: int) -> list[Entry]:
@@ -120,15 +151,9 @@ class TimelineReader:
                 tweets, _ = await self._tweets.user_tweets(author, viewer, until_id=0, limit=self._per_followee)
             return [domain.tweet_entry(t.id, t.author_id) for t in tweets]
 
-        persisted, *recents = await asyncio.gather(
-            self._store.home_entries(viewer, None, self._cache.cap), *(recent(a) for a in authors))
-        entries = domain.newest_first([*persisted, *(e for found in recents for e in found)])[: self._cache.cap]
-        await self._cache.replace(viewer, entries)
-        # A fan-out that ran while the snapshot was taken persisted its entry but found no timeline
-        # built, so it skipped the cache: what is persisted now goes in on top.
-        late = await self._store.home_entries(viewer, None, self._cache.cap)
-        await self._cache.add([viewer], late)
-        return min(len(domain.newest_first([*entries, *late])), self._cache.cap)
+        metrics.REBUILD_FALLBACK_CALLS.inc(len(posting))
+        found = await asyncio.gather(*(recent(a) for a in posting))
+        return [e for entries in found for e in entries]
 
     async def ensure_built(self, viewer: int) -> None:
         if not await self._cache.touch(viewer):
@@ -145,11 +170,13 @@ class TimelineReader:
         seen = set(position.seen) if position else set()
         below = position.key if position else None
         items: Items = []
+        metrics.PAGES.labels(policy.value).inc()
         for _ in range(domain.SCAN_WINDOWS):
             batches = await asyncio.gather(*(source.below(below, size) for source in sources))
             window = domain.merge_window(batches, size)
             if not window.entries:
                 return items, None
+            metrics.WINDOWS.labels(policy.value).inc()
             hydrated = await self._hydrator.hydrate(viewer, window.entries, policy=policy, filter_=filter_)
             taken = domain.take(window.entries, hydrated.kept, limit - len(items), seen)
             items += [hydrated.items[e.key] for e in taken.entries]

@@ -2,12 +2,12 @@
 
 from __future__ import annotations
 
+import contextlib
 import time
-from collections.abc import AsyncIterator
 
 import grpc
 
-from chirp.timeline.v1 import timeline_pb2, timeline_service_pb2, timeline_service_pb2_grpc
+from chirp.timeline.v1 import timeline_service_pb2, timeline_service_pb2_grpc
 from services.runtime.auth import current_principal
 from services.runtime.cursors import CursorCodec, page_size
 from services.runtime.errors import Unauthenticated
@@ -58,19 +58,25 @@ class TimelineServicer(timeline_service_pb2_grpc.TimelineServiceServicer):
 
     async def StreamHomeTimeline(
         self, request: timeline_service_pb2.StreamHomeTimelineRequest, context: grpc.aio.ServicerContext
-    ) -> AsyncIterator[timeline_pb2.TimelineUpdate]:
+    ) -> None:
+        # A coroutine that writes with context.write(), not an async generator: grpc.aio runs it to
+        # its end inside the RPC, so a cancelled stream unwinds (subscription, interceptor scopes)
+        # while the call still exists. An async generator that the client cancels while an update
+        # is being written is dropped unclosed by grpc.aio and finalised by asyncio after the call
+        # is released, and the interceptors' `context.peer()` then crashes the process (README).
         principal = current_principal()
         async with self._updates.subscribe(principal.user_id) as feed:
             # Headers go out once the subscription stands, so a client knows when nothing is missed.
             await context.send_initial_metadata(())
             checked_at = time.monotonic()
-            async for update in feed.updates(idle_s=self._session_check_s):
-                if time.monotonic() - checked_at >= self._session_check_s:
-                    if await self._revocations.is_revoked(principal.session_id):
-                        raise Unauthenticated("SESSION_REVOKED", "This session has ended; sign in again.")
-                    checked_at = time.monotonic()
-                if update is not None:
-                    yield update
+            async with contextlib.aclosing(feed.updates(idle_s=self._session_check_s)) as updates:
+                async for update in updates:
+                    if time.monotonic() - checked_at >= self._session_check_s:
+                        if await self._revocations.is_revoked(principal.session_id):
+                            raise Unauthenticated("SESSION_REVOKED", "This session has ended; sign in again.")
+                        checked_at = time.monotonic()
+                    if update is not None:
+                        await context.write(update)
 
     async def RebuildHomeTimeline(
         self, request: timeline_service_pb2.RebuildHomeTimelineRequest, context: object

@@ -5,12 +5,15 @@ from __future__ import annotations
 from collections.abc import Mapping
 from dataclasses import dataclass
 
+from services.runtime.scylla import MAX_TTL_S, ScyllaSettings
 from services.runtime.settings import CommonSettings, Env, SettingsError
 
 
 @dataclass(frozen=True)
 class Settings:
     common: CommonSettings
+    store: str  # "sqlite" (the embedded default) or "scylla"
+    scylla: ScyllaSettings | None
     graph_service_addr: str
     tweet_service_addr: str
     engagement_service_addr: str
@@ -24,7 +27,7 @@ class Settings:
     cache_ttl_s: int
     # How long the celebrities a viewer follows are cached.
     celebrity_cache_ttl_s: int
-    # How long persisted home timeline entries are kept (the store's TTL).
+    # How long persisted home timeline entries are kept (SQLite: the purge age; ScyllaDB: the TTL).
     retention_s: int
     # How often expired persisted entries are purged (SQLite; ScyllaDB expires them itself).
     purge_interval_s: float
@@ -34,17 +37,30 @@ class Settings:
     # How long a consumer may hold an event before JetStream redelivers it (a crashed process's
     # events come back after this).
     ack_wait_s: float
-    # Cold start: followees whose recent tweets a rebuild reads, and how many tweets of each.
+    # Cold start: followees whose recent entries a rebuild reads from the user timeline index, and
+    # how many entries of each.
     rebuild_followees: int
     rebuild_tweets_per_followee: int
+    # Cold start: followees with tweets (BatchGetTweetCounts) but nothing in the index (tweets from
+    # before the index was fed) whose recent tweets a rebuild asks of the tweet service
+    # (ListUserTweets, one call each), at most this many per rebuild; 0: never.
+    rebuild_fallback_followees: int
     # How often an open StreamHomeTimeline checks that its session is still live.
     stream_session_check_s: float
 
     @classmethod
     def from_env(cls, environ: Mapping[str, str] | None = None) -> Settings:
         env = Env(environ)
+        store = env.str("CHIRP_TIMELINE_STORE", "sqlite")
+        if store not in ("sqlite", "scylla"):
+            raise SettingsError(f"CHIRP_TIMELINE_STORE must be sqlite or scylla, got {store!r}")
+        scylla = ScyllaSettings.from_env("timeline", environ)
+        if store == "scylla" and scylla is None:
+            raise SettingsError("CHIRP_TIMELINE_STORE=scylla needs CHIRP_SCYLLA_HOSTS")
         settings = cls(
             common=CommonSettings.from_env("timeline", environ),
+            store=store,
+            scylla=scylla,
             graph_service_addr=env.address("graph"),
             tweet_service_addr=env.address("tweet"),
             engagement_service_addr=env.address("engagement"),
@@ -60,6 +76,7 @@ class Settings:
             ack_wait_s=env.float("CHIRP_TIMELINE_ACK_WAIT_S", 30.0),
             rebuild_followees=env.int("CHIRP_TIMELINE_REBUILD_FOLLOWEES", 500),
             rebuild_tweets_per_followee=env.int("CHIRP_TIMELINE_REBUILD_TWEETS_PER_FOLLOWEE", 20),
+            rebuild_fallback_followees=env.int("CHIRP_TIMELINE_REBUILD_FALLBACK_FOLLOWEES", 50),
             stream_session_check_s=env.float("CHIRP_TIMELINE_STREAM_SESSION_CHECK_S", 1.0),
         )
         settings._check()
@@ -88,3 +105,7 @@ class Settings:
             raise SettingsError("CHIRP_TIMELINE_REBUILD_TWEETS_PER_FOLLOWEE must be between 1 and 100")
         if self.rebuild_followees < 0:
             raise SettingsError("CHIRP_TIMELINE_REBUILD_FOLLOWEES must not be negative")
+        if self.store == "scylla" and self.retention_s > MAX_TTL_S:
+            raise SettingsError(f"CHIRP_TIMELINE_RETENTION_S is a ScyllaDB TTL here: at most {MAX_TTL_S}")
+        if self.rebuild_fallback_followees < 0:
+            raise SettingsError("CHIRP_TIMELINE_REBUILD_FALLBACK_FOLLOWEES must not be negative")

@@ -63,4 +63,14 @@ def test_tiny_run_writes_every_scenario(tmp_path: Path) -> None:
         else:
             _check_steps(scenario)
     assert scenarios["ceiling_json"]["available"] and scenarios["ceiling_grpc"]["available"]
+    home = scenarios["home_timeline"]
+    if home["available"]:
+        # Measured warm: the active viewers' timelines were read once first, and those cold starts
+        # are reported apart, with what they cost inside the mesh.
+        cold = home["cold_start"]
+        assert cold == result["cold_start"] and cold["viewers"] == 20 and cold["ok"] + sum(cold["errors"].values()) == 20
+        assert cold["server_rpcs"] and all(isinstance(cold[k], float) for k in ("p50_ms", "p99_ms", "max_ms"))
+        assert home["viewers"].startswith("20 active viewers")
+        assert home["timeline_pages"]["home"]["pages"] > 0 and cold["timeline_pages"]["rebuilds"]["count"] > 0
+        assert "cold starts" in (tmp_path / result_file.name.replace(".json", ".md")).read_text()
     assert result["processes"]["peak_rss_mb"]["envoy"] > 0

@@ -5,14 +5,17 @@ and retweets are published on its stream by the tests, as it would publish them.
 from __future__ import annotations
 
 import asyncio
+import sqlite3
 from collections.abc import AsyncIterator, Awaitable, Callable
 from dataclasses import dataclass
+from pathlib import Path
 
 import grpc
 import pytest
 import redis.asyncio as redis
 from google.protobuf.message import Message
 from nats.js import JetStreamContext
+from prometheus_client import REGISTRY
 
 from chirp.engagement.v1 import events_pb2 as engagement_events_pb2
 from chirp.graph.v1 import graph_service_pb2, graph_service_pb2_grpc
@@ -50,6 +53,7 @@ class Mesh:
     graph: graph_service_pb2_grpc.GraphServiceStub
     js: JetStreamContext
     valkey: redis.Redis
+    data_dir: Path
 
 
 @pytest.fixture(scope="module")
@@ -84,6 +88,7 @@ async def mesh(nats_url: str, valkey_url: str, tmp_path_factory: pytest.TempPath
             graph_service_pb2_grpc.GraphServiceStub(graph_channel),
             nc.jetstream(),
             cache,
+            data,
         )
     await cache.aclose()
     await nc.drain()
@@ -228,8 +233,12 @@ async def test_a_retweet_names_the_retweeter_and_a_tweet_retweeted_twice_shows_o
     assert await user_ids(mesh, reader, first) == []
 
 
-async def _retweeted_by(mesh: Mesh, reader: Account, who: Account) -> bool:
+async def _retweeted_by(mesh: Mesh, reader: Account, who: Account, at: int = 0) -> bool:
+    """Whether the reader's home holds one item, retweeted by `who` (or, with `at`, has that
+    item at that position)."""
     items = (await home(mesh, reader)).tweets
+    if at:
+        return len(items) > at and items[at].retweeted_by.id == who.id
     return len(items) == 1 and items[0].retweeted_by.id == who.id
 
 
@@ -336,6 +345,12 @@ async def test_rebuild_home_timeline(mesh: Mesh) -> None:
     reader, author = await accounts(mesh, 2)
     posted = [await post(mesh, author, f"r{i}") for i in range(3)]
     await follow(mesh, reader, author)
+
+    async def rebuilt_whole() -> bool:  # a rebuild reads the index, which fan-out fills as it runs
+        reply = await mesh.timeline.RebuildHomeTimeline(TL.RebuildHomeTimelineRequest(user_id=reader.id))
+        return reply.entry_count == 3
+
+    await eventually(rebuilt_whole, what="a rebuild with every tweet indexed")
     for _ in range(2):  # doing it twice is doing it once
         reply = await mesh.timeline.RebuildHomeTimeline(TL.RebuildHomeTimelineRequest(user_id=reader.id))
         assert reply.entry_count == 3
@@ -344,6 +359,81 @@ async def test_rebuild_home_timeline(mesh: Mesh) -> None:
                   grpc.StatusCode.NOT_FOUND, "USER_NOT_FOUND")
     await refused(mesh.timeline.RebuildHomeTimeline(TL.RebuildHomeTimelineRequest()),
                   grpc.StatusCode.INVALID_ARGUMENT, "INVALID_USER_ID")
+
+
+def served() -> dict[str, float]:
+    """RPCs served so far by the services of this process, by method, and the timeline's page
+    counters (one Prometheus registry holds them all)."""
+    counts: dict[str, float] = {}
+    for metric in REGISTRY.collect():
+        for sample in metric.samples:
+            if sample.name == "chirp_rpc_started_total":
+                counts[sample.labels["method"].rsplit("/", 1)[-1]] = sample.value
+            elif sample.name in ("chirp_timeline_page_windows_total", "chirp_timeline_pages_total"):
+                counts[f"{sample.name}:{sample.labels['list']}"] = sample.value
+    return counts
+
+
+async def cost(read: Awaitable[object]) -> dict[str, float]:
+    """What one read cost: the RPCs the services served and the timeline's pages and windows."""
+    before = served()
+    await read
+    after = served()
+    return {k: v - before.get(k, 0.0) for k, v in after.items() if v - before.get(k, 0.0)}
+
+
+async def test_a_rebuild_reads_the_index_and_asks_the_tweet_service_only_for_what_it_lacks(mesh: Mesh) -> None:
+    reader, *authors = await accounts(mesh, 5)
+    await follow(mesh, reader, *authors)
+    assert await home_ids(mesh, reader) == []
+    posted = [await post(mesh, author, f"p{k}") for k in range(2) for author in authors]
+    await shows(lambda: home_ids(mesh, reader), posted[::-1])  # fanned out, so indexed too
+
+    async def rebuilt() -> list[str]:
+        reply = await mesh.timeline.RebuildHomeTimeline(TL.RebuildHomeTimelineRequest(user_id=reader.id))
+        assert reply.entry_count == len(posted)
+        return await cached(mesh, reader)
+
+    await mesh.valkey.delete(layout.home_key(reader.id), layout.built_key(reader.id))
+    spent = await cost(rebuilt())
+    assert "ListUserTweets" not in spent, spent  # four followees, no call for any of them
+    assert spent.get("ListFollowingIds") == 1 and spent.get("BatchGetFollowCounts") == 1, spent
+    assert await cached(mesh, reader) == [tweet_entry(i, a.id).key for i, a in
+                                          zip(posted[::-1], authors[::-1] * 2)]
+
+    # Tweets from before the index was fed: that followee alone is asked of the tweet service.
+    with sqlite3.connect(mesh.data_dir / "timeline" / "timeline.db") as db:
+        db.execute("DELETE FROM user_timeline WHERE user_id = ?", (authors[0].id,))
+        db.execute("DELETE FROM home_timeline WHERE user_id = ?", (reader.id,))
+    spent = await cost(rebuilt())
+    assert spent.get("ListUserTweets") == 1 and spent.get("BatchGetTweetCounts") == 1, spent
+    assert await home_ids(mesh, reader) == posted[::-1]
+
+
+async def test_a_normal_page_costs_one_round_of_batch_calls(mesh: Mesh) -> None:
+    reader, first, second, third = await accounts(mesh, 4)
+    await follow(mesh, reader, first, second, third)
+    assert await home_ids(mesh, reader) == []
+    posted = [await post(mesh, author, f"n{k}") for k in range(4) for author in (first, second, third)]
+    await retweet(mesh, second, posted[0], first)
+    await post(mesh, reader, "mine")
+    await eventually(lambda: _has(mesh, reader, len(posted) + 1), what="every tweet in the reader's home")
+    await eventually(lambda: _retweeted_by(mesh, reader, second, at=1), what="the retweet in the reader's home")
+
+    page = await home(mesh, reader, limit=5)
+    spent = await cost(home(mesh, reader, limit=5))
+    # One window hydrated: one BatchGetTweets, then one BatchGetRelationships and one BatchGetUsers
+    # from the timeline; the tweet service's visibility check inside BatchGetTweets adds one of each,
+    # its ListUserTweets (the reader's own tweets, read-your-writes) one BatchGetUsers.
+    assert spent["chirp_timeline_page_windows_total:home"] == 1, spent
+    assert (spent["BatchGetTweets"], spent["BatchGetRelationships"], spent["ListUserTweets"]) == (1, 2, 1), spent
+    assert spent["BatchGetUsers"] == 3 and "ListFollowingIds" not in spent, spent
+    spent = await cost(home(mesh, reader, limit=5, cursor=page.next_cursor))
+    assert spent["chirp_timeline_page_windows_total:home"] == 1 and spent["BatchGetRelationships"] == 2, spent
+
+
+async def _has(mesh: Mesh, reader: Account, n: int) -> bool:
+    return len(await home_ids(mesh, reader, limit=100)) == n
 
 
 async def test_someone_who_follows_nobody_gets_suggestions(mesh: Mesh) -> None:

@@ -1,15 +1,23 @@
 """The timeline store contract: one suite, written against the TimelineStore port, run over every adapter.
 
 An adapter joins the suite with one entry in ADAPTERS: an async context manager that takes the test's
-directory and a clock (seconds) and yields the store.
+request, its directory and a clock (seconds) and yields the store.
+
+SQLite always runs. ScyllaDB runs when CHIRP_SCYLLA_HOSTS names a cluster (a keyspace of the
+module's own is made and dropped, both tables truncated before each test, and
+CHIRP_SCYLLA_REPLICATION_FACTOR defaults to 1 here, for a single test node); otherwise its tests are
+reported skipped, with the reason. tests/unit/test_timeline_store_scylla_offline.py runs the same
+tests over the Scylla adapter's logic on an in-memory stand-in.
 """
 
 from __future__ import annotations
 
 import contextlib
 import os
+import uuid
 from collections.abc import AsyncIterator, Callable
 from pathlib import Path
+from typing import Any
 
 import pytest
 
@@ -18,6 +26,7 @@ from services.timeline.store.base import TimelineStore
 from services.timeline.store.sqlite import SqliteTimelineStore
 
 RETENTION_S = 1000.0
+SCYLLA_SKIP_REASON = "CHIRP_SCYLLA_HOSTS not set: no ScyllaDB to run against"
 
 
 class Clock:
@@ -29,22 +38,51 @@ class Clock:
 
 
 @contextlib.asynccontextmanager
-async def sqlite_adapter(tmp_path: Path, clock: Callable[[], float]) -> AsyncIterator[TimelineStore]:
+async def sqlite_adapter(request: pytest.FixtureRequest, tmp_path: Path,
+                         clock: Callable[[], float]) -> AsyncIterator[TimelineStore]:
     store = SqliteTimelineStore(tmp_path / "timeline.db", retention_s=RETENTION_S, clock=clock)
     yield store
     await store.close()
 
 
+@pytest.fixture(scope="module")
+async def scylla_session() -> AsyncIterator[Any]:
+    """One connection and one keyspace for the module (connecting and making tables per test is slow)."""
+    from services.runtime.scylla import ScyllaSession, ScyllaSettings
+    from services.timeline.store.scylla import schema
+
+    keyspace = f"timeline_test_{uuid.uuid4().hex[:12]}"
+    environ = {"CHIRP_SCYLLA_REPLICATION_FACTOR": "1", **os.environ, "CHIRP_TIMELINE_SCYLLA_KEYSPACE": keyspace}
+    settings = ScyllaSettings.from_env("timeline", environ)
+    if settings is None:
+        pytest.skip(SCYLLA_SKIP_REASON)
+    session = await ScyllaSession.connect(settings, schema(RETENTION_S))
+    yield session
+    try:
+        await session.ddl(f'DROP KEYSPACE IF EXISTS "{keyspace}"')
+    finally:
+        await session.close()
+
+
 @contextlib.asynccontextmanager
-async def scylla_adapter(tmp_path: Path, clock: Callable[[], float]) -> AsyncIterator[TimelineStore]:
-    pytest.skip("the ScyllaDB adapter of the timeline store is not written yet (services/timeline/README.md)")
-    yield  # pragma: no cover
+async def scylla_adapter(request: pytest.FixtureRequest, tmp_path: Path,
+                         clock: Callable[[], float]) -> AsyncIterator[TimelineStore]:
+    from services.timeline.store.scylla import TABLES, ScyllaTimelineStore
+
+    if not os.environ.get("CHIRP_SCYLLA_HOSTS"):
+        pytest.skip(SCYLLA_SKIP_REASON)
+    session = request.getfixturevalue("scylla_session")
+    for table in TABLES:  # the keyspace is the module's: each test starts from empty timelines
+        await session.ddl(f"TRUNCATE {table}")
+    store = ScyllaTimelineStore(session, retention_s=RETENTION_S, clock=clock)
+    yield store
+    await store.close()  # the session is the module's: closing the store leaves it open
 
 
 ADAPTERS = [
     pytest.param(sqlite_adapter, id="sqlite"),
     pytest.param(scylla_adapter, id="scylla", marks=pytest.mark.skipif(
-        not os.environ.get("CHIRP_SCYLLA_HOSTS"), reason="CHIRP_SCYLLA_HOSTS not set: no ScyllaDB to run against")),
+        not os.environ.get("CHIRP_SCYLLA_HOSTS"), reason=SCYLLA_SKIP_REASON)),
 ]
 
 
@@ -55,7 +93,7 @@ def clock() -> Clock:
 
 @pytest.fixture(params=ADAPTERS)
 async def store(request: pytest.FixtureRequest, tmp_path: Path, clock: Clock) -> AsyncIterator[TimelineStore]:
-    async with request.param(tmp_path, clock) as made:
+    async with request.param(request, tmp_path, clock) as made:
         yield made
 
 
@@ -123,6 +161,18 @@ async def test_user_entries_are_filed_under_their_owner(store: TimelineStore) ->
     assert await store.user_entries(9, None, 10) == []
     assert await store.user_entries(7, retweet.key, 10) == [own]
     assert await everything(store.user_entries, 7, page=1) == [retweet, own]
+
+
+async def test_latest_user_entries_reads_many_partitions_in_one_call(store: TimelineStore) -> None:
+    older, newer, retweet = tweet_entry(10, 7), tweet_entry(20, 7), retweet_entry(30, 5, 9, 7)
+    other = tweet_entry(15, 8)
+    for entry in (older, newer, retweet, other):
+        await store.add_user_entry(entry)
+    assert await store.latest_user_entries([7, 8, 9, 7], 2) == {7: [retweet, newer], 8: [other], 9: []}
+    assert await store.latest_user_entries([8], 10) == {8: [other]}
+    assert await store.latest_user_entries([], 10) == {}
+    many = await store.latest_user_entries(list(range(1, 1201)), 1)  # more partitions than a batch holds
+    assert len(many) == 1200 and many[7] == [retweet] and many[8] == [other] and many[1] == []
 
 
 async def test_removing_a_user_entry_is_exact_and_idempotent(store: TimelineStore) -> None:

@@ -34,3 +34,25 @@ def test_overrides() -> None:
 def test_malformed_values_name_the_variable(name: str, value: str) -> None:
     with pytest.raises(SettingsError, match=name):
         Settings.from_env({name: value})
+
+
+def test_the_store_is_chosen_by_chirp_timeline_store() -> None:
+    default = Settings.from_env({})
+    assert default.store == "sqlite" and default.scylla is None
+    chosen = Settings.from_env({"CHIRP_TIMELINE_STORE": "scylla", "CHIRP_SCYLLA_HOSTS": "db1,db2:9043",
+                                "CHIRP_TIMELINE_SCYLLA_KEYSPACE": "chirp_timeline"})
+    assert chosen.store == "scylla" and chosen.scylla is not None
+    assert chosen.scylla.keyspace == "chirp_timeline" and chosen.scylla.hosts == (("db1", 9042), ("db2", 9043))
+    plain = Settings.from_env({"CHIRP_TIMELINE_STORE": "scylla", "CHIRP_SCYLLA_HOSTS": "db"})
+    assert plain.scylla is not None and plain.scylla.keyspace == "timeline"
+
+
+@pytest.mark.parametrize(("environ", "named"), [
+    ({"CHIRP_TIMELINE_STORE": "scylla"}, "CHIRP_SCYLLA_HOSTS"),  # fails at start, not at first use
+    ({"CHIRP_TIMELINE_STORE": "cassandra"}, "CHIRP_TIMELINE_STORE"),
+    ({"CHIRP_TIMELINE_STORE": "scylla", "CHIRP_SCYLLA_HOSTS": "db", "CHIRP_TIMELINE_RETENTION_S": "999999999"},
+     "CHIRP_TIMELINE_RETENTION_S"),
+])
+def test_a_store_that_cannot_work_stops_the_start(environ: dict[str, str], named: str) -> None:
+    with pytest.raises(SettingsError, match=named):
+        Settings.from_env(environ)

@@ -43,6 +43,14 @@ class TimelineStore(Protocol):
     async def user_entries(self, user_id: int, below: str | None, limit: int) -> list[Entry]:
         """Up to `limit` entries of user_id's user timeline, newest first, with keys below `below`."""
 
+    async def latest_user_entries(self, user_ids: Sequence[int], limit: int) -> dict[int, list[Entry]]:
+        """The newest `limit` entries of each of user_ids' user timelines, newest first, with their
+        authors: what `user_entries(user_id, None, limit)` returns for each, in one call (a home
+        timeline rebuild reads one partition per followee). Every distinct requested id is a key of
+        the answer, an account with no entries mapping to []; `limit` >= 1; no id is an error.
+        Adapters read the partitions concurrently or in one round trip, never one after another
+        from the caller."""
+
     async def forget_user(self, user_id: int) -> None:
         """Drops a deleted account's home timeline and user timeline (two partitions)."""
 

@@ -101,6 +101,13 @@ class SqliteTimelineStore:
     async def user_entries(self, user_id: int, below: str | None, limit: int) -> list[Entry]:
         return await self._db.read(lambda c: _page(c, "user_timeline", user_id, below, limit))
 
+    async def latest_user_entries(self, user_ids: Sequence[int], limit: int) -> dict[int, list[Entry]]:
+        # One trip to the database thread; there, one primary-key range read per partition.
+        ids = list(dict.fromkeys(user_ids))
+        if not ids:
+            return {}
+        return await self._db.read(lambda c: {uid: _page(c, "user_timeline", uid, None, limit) for uid in ids})
+
     async def forget_user(self, user_id: int) -> None:
         def forget(conn: sqlite3.Connection) -> None:
             conn.execute("DELETE FROM home_timeline WHERE user_id = ?", (user_id,))
