@@ -19,7 +19,6 @@ import contextlib
 import itertools
 import os
 import re
-import uuid
 from collections.abc import AsyncIterator, Awaitable, Callable
 from dataclasses import dataclass
 from functools import partial
@@ -35,9 +34,8 @@ from services.engagement.store.base import EngagementStore
 from services.engagement.store.sqlite import SqliteEngagementStore
 from services.runtime.events import OutgoingEvent
 from services.runtime.outbox import OutboxSource, SqliteOutbox
-from services.runtime.scylla import ScyllaSettings
+from tests.scylla_keyspace import SCYLLA_SKIP_REASON, throwaway_keyspace
 
-SCYLLA_SKIP_REASON = "CHIRP_SCYLLA_HOSTS not set: no ScyllaDB to run against"
 
 
 @dataclass
@@ -66,17 +64,8 @@ async def sqlite_adapter(request: pytest.FixtureRequest, tmp_path: Path) -> Asyn
 async def scylla_engagement_store() -> AsyncIterator[Any]:
     from services.engagement.store.scylla import ScyllaEngagementStore
 
-    keyspace = f"engagement_test_{uuid.uuid4().hex[:12]}"
-    environ = {"CHIRP_SCYLLA_REPLICATION_FACTOR": "1", **os.environ, "CHIRP_ENGAGEMENT_SCYLLA_KEYSPACE": keyspace}
-    settings = ScyllaSettings.from_env("engagement", environ)
-    if settings is None:
-        pytest.skip(SCYLLA_SKIP_REASON)
-    store = await ScyllaEngagementStore.connect(settings)
-    yield store
-    try:
-        await store.session.ddl(f'DROP KEYSPACE IF EXISTS "{keyspace}"')
-    finally:
-        await store.close()
+    async with throwaway_keyspace("engagement", ScyllaEngagementStore.connect) as store:
+        yield store
 
 
 @contextlib.asynccontextmanager

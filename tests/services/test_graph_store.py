@@ -18,7 +18,6 @@ import contextlib
 import itertools
 import os
 import re
-import uuid
 from collections.abc import AsyncIterator, Awaitable, Callable
 from dataclasses import dataclass
 from functools import partial
@@ -36,9 +35,8 @@ from services.graph.store.sqlite import SqliteGraphStore
 from services.runtime.errors import FailedPrecondition, NotFound
 from services.runtime.events import OutgoingEvent
 from services.runtime.outbox import OutboxSource
-from services.runtime.scylla import ScyllaSettings
+from tests.scylla_keyspace import SCYLLA_SKIP_REASON, throwaway_keyspace
 
-SCYLLA_SKIP_REASON = "CHIRP_SCYLLA_HOSTS not set: no ScyllaDB to run against"
 
 
 @dataclass
@@ -73,17 +71,8 @@ async def sqlite_adapter(request: pytest.FixtureRequest, tmp_path: Path) -> Asyn
 async def scylla_graph_store() -> AsyncIterator[Any]:
     from services.graph.store.scylla import ScyllaGraphStore
 
-    keyspace = f"graph_test_{uuid.uuid4().hex[:12]}"
-    environ = {"CHIRP_SCYLLA_REPLICATION_FACTOR": "1", **os.environ, "CHIRP_GRAPH_SCYLLA_KEYSPACE": keyspace}
-    settings = ScyllaSettings.from_env("graph", environ)
-    if settings is None:
-        pytest.skip(SCYLLA_SKIP_REASON)
-    store = await ScyllaGraphStore.connect(settings)
-    yield store
-    try:
-        await store.session.ddl(f'DROP KEYSPACE IF EXISTS "{keyspace}"')
-    finally:
-        await store.close()
+    async with throwaway_keyspace("graph", ScyllaGraphStore.connect) as store:
+        yield store
 
 
 @contextlib.asynccontextmanager

@@ -14,7 +14,6 @@ from __future__ import annotations
 
 import contextlib
 import os
-import uuid
 from collections.abc import AsyncIterator, Callable
 from pathlib import Path
 from typing import Any
@@ -24,9 +23,9 @@ import pytest
 from services.timeline.domain import Entry, retweet_entry, tweet_entry
 from services.timeline.store.base import TimelineStore
 from services.timeline.store.sqlite import SqliteTimelineStore
+from tests.scylla_keyspace import SCYLLA_SKIP_REASON, throwaway_keyspace
 
 RETENTION_S = 1000.0
-SCYLLA_SKIP_REASON = "CHIRP_SCYLLA_HOSTS not set: no ScyllaDB to run against"
 
 
 class Clock:
@@ -48,20 +47,11 @@ async def sqlite_adapter(request: pytest.FixtureRequest, tmp_path: Path,
 @pytest.fixture(scope="module")
 async def scylla_session() -> AsyncIterator[Any]:
     """One connection and one keyspace for the module (connecting and making tables per test is slow)."""
-    from services.runtime.scylla import ScyllaSession, ScyllaSettings
+    from services.runtime.scylla import ScyllaSession
     from services.timeline.store.scylla import schema
 
-    keyspace = f"timeline_test_{uuid.uuid4().hex[:12]}"
-    environ = {"CHIRP_SCYLLA_REPLICATION_FACTOR": "1", **os.environ, "CHIRP_TIMELINE_SCYLLA_KEYSPACE": keyspace}
-    settings = ScyllaSettings.from_env("timeline", environ)
-    if settings is None:
-        pytest.skip(SCYLLA_SKIP_REASON)
-    session = await ScyllaSession.connect(settings, schema(RETENTION_S))
-    yield session
-    try:
-        await session.ddl(f'DROP KEYSPACE IF EXISTS "{keyspace}"')
-    finally:
-        await session.close()
+    async with throwaway_keyspace("timeline", lambda settings: ScyllaSession.connect(settings, schema(RETENTION_S))) as session:
+        yield session
 
 
 @contextlib.asynccontextmanager

@@ -28,12 +28,11 @@ import pytest
 from services.runtime.events import OutgoingEvent
 from services.runtime.ids import SnowflakeGenerator, lowest_id_at
 from services.runtime.outbox import OutboxSource, SqliteOutbox
-from services.runtime.scylla import ScyllaSettings
 from services.tweet.domain import Entities, Hashtag, Mention, Poll, Tweet, Url
 from services.tweet.store.base import TweetStore, hour_bucket, month_bucket
 from services.tweet.store.sqlite import SqliteTweetStore
+from tests.scylla_keyspace import SCYLLA_SKIP_REASON, throwaway_keyspace
 
-SCYLLA_SKIP_REASON = "CHIRP_SCYLLA_HOSTS not set: no ScyllaDB to run against"
 
 
 @dataclass
@@ -63,17 +62,8 @@ async def scylla_tweet_store() -> AsyncIterator[Any]:
     their own, and each starts with the outbox drained."""
     from services.tweet.store.scylla import ScyllaTweetStore
 
-    keyspace = f"tweet_test_{uuid.uuid4().hex[:12]}"
-    environ = {"CHIRP_SCYLLA_REPLICATION_FACTOR": "1", **os.environ, "CHIRP_TWEET_SCYLLA_KEYSPACE": keyspace}
-    settings = ScyllaSettings.from_env("tweet", environ)
-    if settings is None:
-        pytest.skip(SCYLLA_SKIP_REASON)
-    store = await ScyllaTweetStore.connect(settings)
-    yield store
-    try:
-        await store.session.ddl(f'DROP KEYSPACE IF EXISTS "{keyspace}"')
-    finally:
-        await store.close()
+    async with throwaway_keyspace("tweet", ScyllaTweetStore.connect) as store:
+        yield store
 
 
 @contextlib.asynccontextmanager

@@ -26,7 +26,6 @@ import pytest
 
 from services.runtime.events import OutgoingEvent
 from services.runtime.outbox import OutboxSource, SqliteOutbox
-from services.runtime.scylla import ScyllaSettings
 from services.user.domain import Account, NotificationPrefs
 from services.user.store.base import (
     AccountSettings,
@@ -39,8 +38,8 @@ from services.user.store.base import (
 )
 from services.user.store.sqlite import SqliteUserStore
 from services.user.tokens import SigningKey
+from tests.scylla_keyspace import SCYLLA_SKIP_REASON, throwaway_keyspace
 
-SCYLLA_SKIP_REASON = "CHIRP_SCYLLA_HOSTS not set: no ScyllaDB to run against"
 
 
 # The adapter-neutral outbox --------------------------------------------------------------------
@@ -77,17 +76,8 @@ async def sqlite_adapter(tmp_path: Path) -> AsyncIterator[Adapter]:
 async def scylla_store() -> AsyncIterator[Any]:
     from services.user.store.scylla import ScyllaUserStore
 
-    keyspace = f"user_test_{uuid.uuid4().hex[:12]}"
-    environ = {"CHIRP_SCYLLA_REPLICATION_FACTOR": "1", **os.environ, "CHIRP_USER_SCYLLA_KEYSPACE": keyspace}
-    settings = ScyllaSettings.from_env("user", environ)
-    if settings is None:
-        pytest.skip(SCYLLA_SKIP_REASON)
-    store = await ScyllaUserStore.connect(settings)
-    yield store
-    try:
-        await store.session.ddl(f'DROP KEYSPACE IF EXISTS "{keyspace}"')
-    finally:
-        await store.close()
+    async with throwaway_keyspace("user", ScyllaUserStore.connect) as store:
+        yield store
 
 
 @pytest.fixture
