@@ -81,19 +81,10 @@ def _seeding(seeding: Mapping[str, Any]) -> list[str]:
                      f"via {f['via']}")
     tweets = seeding.get("tweets")
     if tweets is not None:
-        if tweets.get("available"):
-            lines.append(f"- tweets: {tweets['tweets']:,} tweets, {tweets['replies']:,} replies, {tweets['likes']:,} "
-                         f"likes, {tweets['retweets']:,} retweets in {tweets['seconds']} s "
-                         f"({tweets['rate_per_s']}/s; target {tweets['target']:,} "
-                         f"{'reached' if tweets['reached_target'] else 'not reached within the budget'}) via {tweets['via']}"
-                         + (f"; engagement {tweets['engagement']}" if tweets.get("engagement") else "")
-                         + (f"; errors {tweets['errors']}" if tweets.get("errors") else ""))
-        else:
-            lines.append(f"- tweets, replies, likes, retweets: {tweets['reason']}")
-    drain = seeding.get("pipeline_drain")
-    if drain:
-        lines.append(f"- event pipeline drained in {drain['seconds']} s" if drain["drained"]
-                     else f"- event pipeline NOT drained after {drain['seconds']} s ({drain['backlog_left']} left)")
+        lines.append(f"- a simulated {tweets['span_days']} days of activity: {tweets['tweets']:,} tweets, "
+                     f"{tweets['replies']:,} replies, {tweets['likes']:,} likes, {tweets['retweets']:,} retweets "
+                     f"({tweets['user_timeline_entries']:,} user-timeline entries), built in "
+                     f"{seeding.get('corpus_build_seconds', '?')} s and loaded in {tweets['seconds']} s via {tweets['via']}")
     if "total_seconds" in seeding:
         lines.append(f"- seeding took {seeding['total_seconds']} s in all")
     return lines

@@ -23,7 +23,7 @@ from bench.dataset import build_graph
 from bench.loadgen import StepSpec, WorkerPool
 from bench.modes import Mode
 from bench.probes import probe_all, stream_available
-from bench.seed import Seeded, seed_stores, seed_tweets, wait_for_pipeline
+from bench.seed import Seeded, seed_stores
 from bench.stats import BOUND_P99_MS, SEED_BOUND_P95_MS, best_rate, percentile, summarize
 from services.runtime.mesh import Mesh, MeshPorts
 from services.runtime.topology import SERVICES
@@ -399,18 +399,24 @@ class Runner:
         say("  (a shared, noisy 2-core machine: read the ratios to the ceiling, not the absolute rates)")
 
         # 1. The dataset, into the stores, before the mesh opens them.
-        say(f"seeding {mode.users} users and their follows through the stores ...")
+        say(f"seeding {mode.users:,} users, their follows and ~{mode.tweets:,} tweets through the stores ...")
         self.pool = WorkerPool(self.workers)  # spawning overlaps the seeding
         graph = build_graph(mode, self.seed)
         started = time.monotonic()
         env = {"CHIRP_TIMELINE_CELEBRITY_THRESHOLD": str(mode.celebrity_threshold)}
-        self.seeded = await seed_stores(data_dir, graph, self.seed, jwt_issuer=os.environ.get("CHIRP_JWT_ISSUER", "chirp"),
+        self.seeded = await seed_stores(data_dir, graph, self.seed, tweets=mode.tweets,
+                                        jwt_issuer=os.environ.get("CHIRP_JWT_ISSUER", "chirp"),
                                         jwt_audience=os.environ.get("CHIRP_JWT_AUDIENCE", "chirp"))
-        self.results["seeding"].update(self.seeded.report)
-        self.results["seeding"]["stores_seconds"] = round(time.monotonic() - started, 2)
-        self.results["seeding"]["celebrity_threshold"] = mode.celebrity_threshold
-        say(f"  users {self.seeded.report['users']['seconds']} s, follows {self.seeded.report['follows']['seconds']} s "
-            f"({graph.edges} follows, mean {graph.edges / graph.size:.1f} followers)")
+        seeding = self.results["seeding"]
+        seeding.update(self.seeded.report)
+        seeding["total_seconds"] = round(time.monotonic() - started, 2)
+        seeding["celebrity_threshold"] = mode.celebrity_threshold
+        tweets = seeding["tweets"]
+        say(f"  users {seeding['users']['seconds']} s, follows {seeding['follows']['seconds']} s "
+            f"({graph.edges:,} follows, mean {graph.edges / graph.size:.1f} followers), corpus built in "
+            f"{seeding['corpus_build_seconds']} s and loaded in {tweets['seconds']} s ({tweets['tweets']:,} tweets, "
+            f"{tweets['replies']:,} replies, {tweets['likes']:,} likes, {tweets['retweets']:,} retweets); "
+            f"{seeding['total_seconds']} s in all")
 
         # 2. The mesh, exactly as `make run` starts it, and the ceiling beside it.
         say("starting the mesh and the ceiling ...")
@@ -447,40 +453,12 @@ class Runner:
         self.results["ceiling"]["peak_rss_mb"] = procstats.peak_rss_mb(self.ceiling_pids())
         await self.ceiling.stop()
 
-        # 4. What is built, and tweets through the RPCs of what is.
+        # 4. What is built.
         user = self.seeded.users[-1]
         availability = await probe_all(self.mesh.edge_url, user.token, user.id)
         self.results["availability"] = {k: v or "available" for k, v in availability.items()}
         say("available: " + ", ".join(f"{k} {'yes' if v is None else 'no'}" for k, v in availability.items()))
-        readers = {"home_timeline", "home_timeline_grpc", "user_timeline", "like", "mixed", "celebrity"}
-        if not any(self.wanted(name) for name in readers):
-            tweets: dict[str, Any] = {"available": False, "reason": "skipped: no scenario of this run reads tweets"}
-        else:
-            say(f"seeding tweets through the RPCs (target {mode.tweets}, budget {mode.tweet_seed_budget_s:.0f} s) ...")
-            tweets = await self._seed_tweets(availability, data_dir)
-        self.results["seeding"]["tweets"] = tweets
-        if tweets.get("available"):
-            say(f"  {tweets['tweets']} tweets, {tweets['replies']} replies, {tweets['likes']} likes, "
-                f"{tweets['retweets']} retweets in {tweets['seconds']} s; waiting for the event pipeline ...")
-            self.results["seeding"]["pipeline_drain"] = await wait_for_pipeline(
-                data_dir, self.mesh.nats_url, mode.drain_budget_s)
-        else:
-            say(f"  tweets: {tweets['reason']}")
-        self.data_path = self.tmp / "workers-data-1.json"
-        self.seeded.write_for_workers(self.data_path, self.mesh.ports.edge)
-        self.results["seeding"]["total_seconds"] = round(
-            sum(self.results["seeding"][k]["seconds"] for k in ("users", "follows")
-                if k in self.results["seeding"]) + tweets.get("seconds", 0.0)
-            + self.results["seeding"].get("pipeline_drain", {}).get("seconds", 0.0), 2)
         await self._scenarios(availability)
-
-    async def _seed_tweets(self, availability: Mapping[str, str | None], data_dir: Path) -> dict[str, Any]:
-        assert self.mesh is not None and self.seeded is not None
-        return await seed_tweets(
-            self.seeded, self.mode, self.seed, tweet_addr=f"127.0.0.1:{self.mesh.ports.services['tweet']}",
-            engagement_addr=f"127.0.0.1:{self.mesh.ports.services['engagement']}",
-            tweet_available=availability["tweet.CreateTweet"],
-            engagement_available=availability["engagement.LikeTweet"], data_dir=data_dir, nats_url=self.mesh.nats_url)
 
     async def _scenarios(self, availability: Mapping[str, str | None]) -> None:
         assert self.seeded is not None

@@ -303,6 +303,37 @@ async def test_likers_pages_never_overlap_or_skip(store: EngagementStore) -> Non
     assert await store.likers(999, None, 5) == Page((), None)
 
 
+# --- bulk load ------------------------------------------------------------------------------------
+
+
+async def test_loaded_marks_count_and_list_as_added_ones_do_and_load_once(harness: Harness) -> None:
+    store = harness.store
+    standing, _ = await put(store, Kind.LIKE, 100, 1)
+    before = await harness.staged()
+    corpus = [mark(Kind.LIKE, 100, user) for user in (1, 2, 3)] + [mark(Kind.RETWEET, 100, 2),
+                                                                    mark(Kind.LIKE, 200, 2)]
+    assert await store.load_marks(corpus) == 4  # user 1's like stood already
+    assert await store.load_marks(corpus) == 0
+    assert await store.load_marks([]) == 0
+    assert await counts(store, 100) == Counts(likes=3, retweets=1)
+    assert (await store.engagement(2, [100, 200])) == {
+        100: TweetEngagement(Counts(likes=3, retweets=1), liked=True, retweeted=True),
+        200: TweetEngagement(Counts(likes=1), liked=True)}
+    assert await every_page(lambda after: store.likers(100, after, 2)) == [3, 2, 1]
+    assert (await store.add(mark(Kind.LIKE, 100, 1), events.added)).mark == standing  # the standing seq
+    assert await harness.staged() == before  # a load tells nobody
+
+
+async def test_loaded_children_count_once_and_delete_as_counted_ones_do(store: EngagementStore) -> None:
+    reply, quote = ChildTweet(801, reply_to_id=300), ChildTweet(802, 300, 400)
+    assert await store.load_children([reply, quote, reply]) == 2
+    assert await store.load_children([quote]) == 0
+    assert not await store.count_created(reply)
+    assert await counts(store, 300) == Counts(replies=2) and await counts(store, 400) == Counts(quotes=1)
+    assert await store.count_deleted(quote)
+    assert await counts(store, 300) == Counts(replies=1) and await counts(store, 400) == Counts()
+
+
 # --- replies and quotes ---------------------------------------------------------------------------
 
 

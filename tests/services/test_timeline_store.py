@@ -153,6 +153,17 @@ async def test_user_entries_are_filed_under_their_owner(store: TimelineStore) ->
     assert await everything(store.user_entries, 7, page=1) == [retweet, own]
 
 
+async def test_a_batch_of_user_entries_files_each_under_its_owner_once(store: TimelineStore) -> None:
+    own, retweet, other = tweet_entry(10, 7), retweet_entry(30, 5, 9, 7), tweet_entry(15, 8)
+    corpus = [own, other, retweet, *(tweet_entry(100 + i, 6) for i in range(250))]  # a partition over a batch
+    await store.add_user_entries(corpus)
+    await store.add_user_entries([own, retweet])
+    await store.add_user_entries([])
+    assert await store.user_entries(7, None, 10) == [retweet, own]
+    assert await store.user_entries(8, None, 10) == [other]
+    assert await everything(store.user_entries, 6, page=100) == [tweet_entry(349 - i, 6) for i in range(250)]
+
+
 async def test_latest_user_entries_reads_many_partitions_in_one_call(store: TimelineStore) -> None:
     older, newer, retweet = tweet_entry(10, 7), tweet_entry(20, 7), retweet_entry(30, 5, 9, 7)
     other = tweet_entry(15, 8)

@@ -304,6 +304,39 @@ async def test_tweet_counts_follow_creates_and_deletes_and_ignore_repeats(store:
     assert await store.tweet_counts([author]) == {author: 2}
 
 
+# --- bulk load ------------------------------------------------------------------------------------
+
+
+async def test_a_loaded_corpus_reads_as_created_tweets_do_and_loads_once(adapter: Adapter) -> None:
+    store, author, replier = adapter.store, new_author(), new_author()
+    day_old, hour_old, now = ids_at(NOW_MS - DAY_MS, NOW_MS - 3_600_000, NOW_MS)
+    root = tweet(day_old, author, text="Hi @Bob #Tag", language="en",
+                 entities=Entities((Mention(7, "Bob", 3, 7),), (Hashtag("tag", "Tag", 8, 12),), ()))
+    reply = tweet(hour_old, replier, reply_to=root)
+    polled = tweet(now, author, poll=Poll(("yes", "no"), NOW_MS + 60_000))
+    assert await store.load_tweets([root, reply, polled]) == 3
+    assert await store.get_tweets([day_old, hour_old, now]) == {
+        day_old: root, hour_old: reply, now: replace(polled, poll=replace(polled.poll, counts=(0, 0)))}
+    assert ids(await store.user_tweets(author, since_id=0, until_id=0, limit=10)) == [now, day_old]
+    assert ids(await store.replies(day_old, day_old, after_id=0, limit=10)) == [hour_old]
+    assert await store.tweet_counts([author, replier]) == {author: 2, replier: 1}
+    assert await adapter.staged() == []  # a load tells nobody: derived data has bulk paths of its own
+
+    [later] = fresh_ids(1)
+    assert await store.load_tweets([root, reply, tweet(later, replier)]) == 1  # stored ones are skipped
+    assert await store.tweet_counts([author, replier]) == {author: 2, replier: 2}
+    assert await store.load_tweets([]) == 0
+
+
+async def test_loading_never_undoes_a_delete(store: TweetStore) -> None:
+    author = new_author()
+    [tid] = fresh_ids(1)
+    [made] = await create(store, tweet(tid, author))
+    assert await store.delete_tweet(tid, author, NOW_MS, [])
+    assert await store.load_tweets([made]) == 0
+    assert await store.get_tweets([tid]) == {} and await store.tweet_counts([author]) == {author: 0}
+
+
 # --- polls ----------------------------------------------------------------------------------------
 
 

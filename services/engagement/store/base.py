@@ -66,6 +66,17 @@ class EngagementStore(Protocol):
         `publish(removed)` makes, all together. Returns the removed mark, or None (and writes
         nothing) when there was none."""
 
+    async def load_marks(self, marks: Sequence[Mark]) -> int:
+        """The bulk path, for loading a corpus (a migration, a benchmark's dataset): puts each mark as
+        `add` would, rows and counter, but with no events; a mark whose account has one of its kind
+        on that tweet already is skipped. Returns how many it put; loading again puts nothing.
+        SQLite: one transaction per call. ScyllaDB: `add`'s own path, many in flight."""
+
+    async def load_children(self, children: Sequence[ChildTweet]) -> int:
+        """The bulk path of `count_created`: records each reply or quote not recorded yet and counts
+        it on its parents. Returns how many it recorded. SQLite: one transaction per call.
+        ScyllaDB: `count_created`'s own path, many in flight."""
+
     async def engagement(self, viewer_id: int, tweet_ids: Iterable[int]) -> dict[int, TweetEngagement]:
         """Each of tweet_ids with its counters (zeros when none) and whether viewer_id liked,
         retweeted and bookmarked it (all false for viewer 0). Every id is answered; one read of the

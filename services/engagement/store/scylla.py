@@ -432,6 +432,11 @@ def chunks(ids: Sequence[int], size: int = IN_CHUNK) -> list[Sequence[int]]:
     return [ids[start:start + size] for start in range(0, len(ids), size)]
 
 
+def _silently(mark: Mark) -> Sequence[OutgoingEvent]:
+    """A loaded mark's events: none (a corpus load tells nobody)."""
+    return ()
+
+
 # The adapter ------------------------------------------------------------------------------------
 
 
@@ -515,6 +520,13 @@ class ScyllaEngagementStore(SweptScyllaStore):
             if result.existing.get("seq") is None:
                 return None  # another call took it away
             # Taken away and put again since it was read: take away what stands now.
+
+    async def load_marks(self, marks: Sequence[Mark]) -> int:
+        added = await gather_limited(self.add(mark, _silently) for mark in marks)
+        return sum(outcome.created for outcome in added)
+
+    async def load_children(self, children: Sequence[ChildTweet]) -> int:
+        return sum(await gather_limited(self.count_created(child) for child in children))
 
     async def _carry_out(self, intent: Intent, step: int) -> None:
         """Derives a change whose LWT this call applied, then moves its counter: here only, so at most once.

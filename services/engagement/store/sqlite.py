@@ -8,7 +8,8 @@ transaction of the mark that moves them. Pages read one index range by keyset, n
 from __future__ import annotations
 
 import sqlite3
-from collections.abc import Iterable
+from collections import Counter
+from collections.abc import Iterable, Sequence
 from pathlib import Path
 
 from services.engagement.domain import ChildTweet, Counts, Entry, Kind, Mark, Page, TweetEngagement, engagement_of
@@ -138,6 +139,32 @@ class SqliteEngagementStore:
             return standing
 
         return await self._db.transaction(write)
+
+    async def load_marks(self, marks: Sequence[Mark]) -> int:
+        def write(conn: sqlite3.Connection) -> int:
+            moved: Counter[tuple[int, str]] = Counter()
+            for mark in marks:
+                table, column = _TABLES[mark.kind]
+                if conn.execute(f"INSERT OR IGNORE INTO {table} (user_id, tweet_id, seq, author_id) VALUES (?, ?, ?, ?)",
+                                (mark.user_id, mark.tweet_id, mark.seq, mark.author_id)).rowcount:
+                    moved[mark.tweet_id, column] += 1
+            for (tweet_id, column), count in moved.items():
+                _bump(conn, tweet_id, column, count)
+            return moved.total()
+
+        return await self._db.transaction(write) if marks else 0
+
+    async def load_children(self, children: Sequence[ChildTweet]) -> int:
+        def write(conn: sqlite3.Connection) -> int:
+            recorded = 0
+            for child in children:
+                if conn.execute("INSERT OR IGNORE INTO counted_tweets (tweet_id, reply_to_id, quote_id, deleted)"
+                                " VALUES (?, ?, ?, 0)", (child.tweet_id, child.reply_to_id, child.quote_id)).rowcount:
+                    _count_child(conn, child, 1)
+                    recorded += 1
+            return recorded
+
+        return await self._db.transaction(write) if children else 0
 
     async def engagement(self, viewer_id: int, tweet_ids: Iterable[int]) -> dict[int, TweetEngagement]:
         ids = list(dict.fromkeys(tweet_ids))

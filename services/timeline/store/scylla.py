@@ -241,6 +241,12 @@ class ScyllaTimelineStore:
     async def add_user_entry(self, entry: Entry) -> None:
         await self._db.execute(user_insert(entry))
 
+    async def add_user_entries(self, entries: Sequence[Entry]) -> None:
+        owners: dict[int, list[Statement]] = {}
+        for entry in entries:
+            owners.setdefault(entry.owner_id, []).append(user_insert(entry))
+        await self._write_partitions(owners.values())
+
     async def remove_user_entry(self, entry: Entry) -> None:
         await self._db.execute(entry_delete(USER, entry.owner_id, entry.key))
 

@@ -88,8 +88,13 @@ class SqliteTimelineStore:
         return await self._db.read(lambda c: _page(c, "home_timeline", user_id, below, limit))
 
     async def add_user_entry(self, entry: Entry) -> None:
-        values = (entry.owner_id, entry.key, entry.tweet_id, entry.author_id, entry.retweeter_id)
-        await self._db.transaction(lambda c: c.execute(
+        await self.add_user_entries([entry])
+
+    async def add_user_entries(self, entries: Sequence[Entry]) -> None:
+        if not entries:
+            return
+        values = [(e.owner_id, e.key, e.tweet_id, e.author_id, e.retweeter_id) for e in entries]
+        await self._db.transaction(lambda c: c.executemany(
             "INSERT OR IGNORE INTO user_timeline (user_id, entry_key, tweet_id, author_id, retweeter_id)"
             " VALUES (?, ?, ?, ?, ?)", values))
 

@@ -76,6 +76,16 @@ class TweetStore(Protocol):
         when that tweet has been deleted since. Keys are kept at least a day.
         """
 
+    async def load_tweets(self, tweets: Sequence[Tweet]) -> int:
+        """The bulk path, for loading a corpus (a migration, a benchmark's dataset): stores each
+        tweet whose id is not stored yet, in every table that serves it and in its author's count,
+        as create_tweet would, but with no idempotency key and no events. Returns how many it
+        stored; loading the same tweets again stores and counts nothing. Whoever derives data from
+        tweet events (engagement's reply counts, timelines) is loaded through its own bulk path.
+        SQLite: one transaction per call. ScyllaDB: a read of each id, then each new tweet's rows
+        in a logged batch and its author's counter, many in flight; a load that fails part way is
+        run again (stored tweets are skipped; a counter whose update failed is off by those)."""
+
     async def tweet_for_key(self, author_id: int, idempotency_key: str) -> Tweet | None:
         """The tweet (live or gone) an earlier create by author_id made with this key, or None."""
 

@@ -690,6 +690,15 @@ class ScyllaTweetStore(SweptScyllaStore):
             await self._sweeper.drop(tweet.id, txn)
         return Created(await self._claimed_tweet(tweet.author_id, idempotency_key, claim), created=False)
 
+    async def load_tweets(self, tweets: Sequence[Tweet]) -> int:
+        given = list({t.id: t for t in tweets}.values())
+        stored = await gather_limited(first_row(self._db, select_tweet(t.id)) for t in given)
+        fresh = [t for t, row in zip(given, stored) if row is None]
+        await gather_limited(self._db.batch(create_writes(content_of(t))) for t in fresh)
+        per_author = collections.Counter(t.author_id for t in fresh)
+        await gather_limited(self._count_tweets(author_id, n) for author_id, n in per_author.items())
+        return len(fresh)
+
     async def _claim(self, content: Mapping[str, Any], key: str, txn: uuid.UUID,
                      events: Sequence[OutgoingEvent]) -> dict[str, Any] | None:
         """Claims the key for this create: None when it applied, else the claim that holds it."""

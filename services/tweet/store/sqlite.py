@@ -9,6 +9,7 @@ from __future__ import annotations
 
 import sqlite3
 import time
+from collections import Counter
 from collections.abc import Iterable, Sequence
 from pathlib import Path
 
@@ -142,24 +143,24 @@ class SqliteTweetStore:
                     "INSERT INTO idempotency_keys (author_id, key, tweet_id, created_at_ms) VALUES (?, ?, ?, ?)",
                     (tweet.author_id, idempotency_key, tweet.id, int(time.time() * 1000)),
                 )
-            poll = tweet.poll
-            conn.execute(
-                f"INSERT INTO tweets ({_COLUMNS}) VALUES (?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, NULL, 0)",
-                (
-                    tweet.id, tweet.author_id, tweet.text, tweet.conversation_id, tweet.reply_to_id, tweet.quote_id,
-                    dump_strings(tweet.media_urls), dump_strings(poll.options) if poll else None,
-                    poll.ends_at_ms if poll else None, tweet.location, dump_entities(tweet.entities),
-                    tweet.language, int(tweet.sensitive),
-                ),
-            )
-            if poll:
-                conn.executemany("INSERT INTO poll_counts (tweet_id, option_index, votes) VALUES (?, ?, 0)",
-                                 [(tweet.id, i) for i in range(len(poll.options))])
+            _insert(conn, tweet)
             _count(conn, tweet.author_id, +1)
             stage(conn, events)
             return Created(_tweets(conn, "id = ?", (tweet.id,))[0], created=True)
 
         return await self._db.transaction(write)
+
+    async def load_tweets(self, tweets: Sequence[Tweet]) -> int:
+        def write(conn: sqlite3.Connection) -> int:
+            stored: Counter[int] = Counter()
+            for tweet in tweets:
+                if _insert(conn, tweet, verb="INSERT OR IGNORE"):
+                    stored[tweet.author_id] += 1
+            for author_id, count in stored.items():
+                _count(conn, author_id, count)
+            return stored.total()
+
+        return await self._db.transaction(write) if tweets else 0
 
     async def tweet_for_key(self, author_id: int, idempotency_key: str) -> Tweet | None:
         return await self._db.read(lambda c: _by_key(c, author_id, idempotency_key))
@@ -245,6 +246,24 @@ class SqliteTweetStore:
 
     async def close(self) -> None:
         await self._db.close()
+
+
+def _insert(conn: sqlite3.Connection, tweet: Tweet, *, verb: str = "INSERT") -> bool:
+    """Writes a new tweet's row and its poll's zero counts; False when `verb` ignored it (stored already)."""
+    poll = tweet.poll
+    inserted = conn.execute(
+        f"{verb} INTO tweets ({_COLUMNS}) VALUES (?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, NULL, 0)",
+        (
+            tweet.id, tweet.author_id, tweet.text, tweet.conversation_id, tweet.reply_to_id, tweet.quote_id,
+            dump_strings(tweet.media_urls), dump_strings(poll.options) if poll else None,
+            poll.ends_at_ms if poll else None, tweet.location, dump_entities(tweet.entities),
+            tweet.language, int(tweet.sensitive),
+        ),
+    ).rowcount
+    if inserted and poll:
+        conn.executemany("INSERT INTO poll_counts (tweet_id, option_index, votes) VALUES (?, ?, 0)",
+                         [(tweet.id, i) for i in range(len(poll.options))])
+    return bool(inserted)
 
 
 def _count(conn: sqlite3.Connection, author_id: int, delta: int) -> None:
