@@ -15,6 +15,7 @@ reads learn it from the tweet itself.
 from __future__ import annotations
 
 import enum
+import functools
 import re
 from collections.abc import Iterable, Mapping, Sequence
 from dataclasses import dataclass
@@ -48,8 +49,9 @@ class Entry:
     retweeter_id: int = 0
     author_id: int = 0
 
-    @property
+    @functools.cached_property
     def key(self) -> str:
+        # Kept once made: merging, sorting and taking a window read it several times an entry.
         return entry_key(self.entry_id, self.tweet_id, self.retweeter_id)
 
     @property
@@ -66,8 +68,7 @@ class Entry:
         match = _KEY.match(key)
         if match is None:
             raise ValueError(f"not an entry key: {key!r}")
-        entry_id, tweet_id, retweeter_id = (int(part) for part in match.groups())
-        return cls(entry_id, tweet_id, retweeter_id, author_id)
+        return cls(int(match[1]), int(match[2]), int(match[3]), author_id)
 
 
 def tweet_entry(tweet_id: int, author_id: int) -> Entry:

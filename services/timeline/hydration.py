@@ -1,10 +1,17 @@
 """Turning timeline entries into what a client shows: tweets with their authors, quoted tweets, counts
 and the viewer's own engagement, filtered by who the viewer may and wants to see.
 
-However many entries a window holds, hydrating it costs one BatchGetTweets (the tweet service
-applies visibility and embeds each quoted tweet), then, concurrently, one BatchGetRelationships,
-one BatchGetUsers and one BatchGetEngagement: never a call per entry. An engagement service that is
-down or not built yet costs the counts (shown as zero), never the page.
+However many entries a window holds, hydrating it costs one BatchGetTweets, then one
+BatchGetEngagement: never a call per entry. The tweet service applies visibility and embeds each
+quoted tweet, and since it reads the authors' profiles and the viewer's relationships to do so, it
+answers them too (include_accounts), with those of the retweeters the window names: asking the
+user and graph services again would cost two more calls a window for the same answers. Tweets
+read elsewhere (`known`) take one BatchGetRelationships and one BatchGetUsers instead.
+
+It runs in two steps: `shown` decides which entries of a window the viewer is shown, and `items`
+hydrates the ones a page takes, so the window's spare candidates cost no counts and no messages.
+An engagement service that is down or not built yet costs the counts (shown as zero), never the
+page.
 """
 
 from __future__ import annotations
@@ -30,15 +37,19 @@ _NO_ENGAGEMENT = engagement_pb2.TweetEngagement()
 
 
 @dataclass(frozen=True)
-class Hydrated:
-    """The entries of a window the viewer is shown, by entry key."""
+class Shown:
+    """The entries of a window the viewer is shown, before their counts: what a page takes from.
+    Counts and the viewer's own engagement are read by `Hydrator.items` for the entries a page
+    takes only, since a window holds spare candidates that the page may not need."""
 
-    items: dict[str, timeline_pb2.TimelineItem]
+    policy: Policy
+    tweets: dict[str, tweet_pb2.Tweet]  # entry key -> its tweet, for each entry shown
+    profiles: Mapping[int, user_pb2.Profile]
 
     @property
     def kept(self) -> dict[str, int]:
         """Entry key -> tweet id of every entry shown, for domain.take."""
-        return {key: item.tweet.id for key, item in self.items.items()}
+        return {key: tweet.id for key, tweet in self.tweets.items()}
 
 
 def hydrated_tweet(tweet: tweet_pb2.Tweet, author: user_pb2.Profile, engagement: engagement_pb2.TweetEngagement,
@@ -81,7 +92,7 @@ class Hydrator:
             return {}
         return await self._graph.relations(viewer, user_ids)
 
-    async def hydrate(
+    async def shown(
         self,
         viewer: int,
         entries: Sequence[Entry],
@@ -89,33 +100,29 @@ class Hydrator:
         policy: Policy,
         filter_: str = "",
         known: Mapping[int, tweet_pb2.Tweet] | None = None,
-    ) -> Hydrated:
-        """The entries the viewer is shown, hydrated. `known` holds tweets already read for the viewer."""
+    ) -> Shown:
+        """Which of the entries the viewer is shown. `known` holds tweets already read for the viewer."""
         if not entries:
-            return Hydrated({})
+            return Shown(policy, {}, {})
         outcomes: Counter[str] = Counter()
-        tweets = dict(known) if known is not None else await self._tweets.tweets(
-            viewer, (e.tweet_id for e in entries))
-        present = [e for e in entries if e.tweet_id in tweets]
-        outcomes["tweet_unavailable"] = len(entries) - len(present)
-        if not present:
-            _count(policy, outcomes)
-            return Hydrated({})
-        shown_tweets = [tweets[e.tweet_id] for e in present]
-        quoted = [t.quoted_tweet for t in shown_tweets if t.HasField("quoted_tweet")]
-        accounts = [*(t.author_id for t in shown_tweets), *(e.retweeter_id for e in present if e.is_retweet)]
-        relations, profiles, engagement = await asyncio.gather(
-            self._relations(policy, viewer, accounts),
-            self._users.profiles([*accounts, *(q.author_id for q in quoted)]),
-            self._engagement_of(viewer, [*(t.id for t in shown_tweets), *(q.id for q in quoted)]),
-        )
-
-        def one(tweet: tweet_pb2.Tweet, inner: timeline_pb2.HydratedTweet | None = None) -> timeline_pb2.HydratedTweet:
-            return hydrated_tweet(tweet, profiles[tweet.author_id], engagement.get(tweet.id, _NO_ENGAGEMENT), inner)
-
-        items: dict[str, timeline_pb2.TimelineItem] = {}
-        for entry in present:
-            tweet = tweets[entry.tweet_id]
+        if known is None:
+            read = await self._tweets.tweets_with_accounts(
+                viewer, (e.tweet_id for e in entries), (e.retweeter_id for e in entries if e.is_retweet))
+            tweets, profiles, relations = read.tweets, read.profiles, read.relations
+        else:
+            tweets = dict(known)
+            authors = [t.author_id for t in tweets.values()]
+            accounts = [*authors, *(e.retweeter_id for e in entries if e.is_retweet)]
+            relations, profiles = await asyncio.gather(
+                self._relations(policy, viewer, accounts),
+                self._users.profiles([*accounts, *(t.quoted_tweet.author_id for t in tweets.values()
+                                                   if t.HasField("quoted_tweet"))]))
+        shown: dict[str, tweet_pb2.Tweet] = {}
+        for entry in entries:
+            tweet = tweets.get(entry.tweet_id)
+            if tweet is None:
+                outcomes["tweet_unavailable"] += 1
+                continue
             if tweet.author_id not in profiles or (entry.is_retweet and entry.retweeter_id not in profiles):
                 outcomes["account_gone"] += 1
                 continue  # a deleted account
@@ -128,19 +135,36 @@ class Hydrator:
                 outcomes["filter"] += 1
                 continue
             outcomes["shown"] += 1
+            shown[entry.key] = tweet
+        _count(policy, outcomes)
+        return Shown(policy, shown, profiles)
+
+    async def items(self, viewer: int, entries: Sequence[Entry], shown: Shown) -> list[timeline_pb2.TimelineItem]:
+        """The entries, all of them in `shown`, hydrated with their counts, in the order given."""
+        if not entries:
+            return []
+        profiles = shown.profiles
+        tweets = [shown.tweets[e.key] for e in entries]
+        quoted = [t.quoted_tweet for t in tweets if t.HasField("quoted_tweet") and t.quoted_tweet.author_id in profiles]
+        engagement = await self._engagement_of(viewer, [*(t.id for t in tweets), *(q.id for q in quoted)])
+
+        def one(tweet: tweet_pb2.Tweet, inner: timeline_pb2.HydratedTweet | None = None) -> timeline_pb2.HydratedTweet:
+            return hydrated_tweet(tweet, profiles[tweet.author_id], engagement.get(tweet.id, _NO_ENGAGEMENT), inner)
+
+        items: list[timeline_pb2.TimelineItem] = []
+        for entry, tweet in zip(entries, tweets):
             inner = None
             if tweet.HasField("quoted_tweet") and tweet.quoted_tweet.author_id in profiles:
                 inner = one(tweet.quoted_tweet)
             item = timeline_pb2.TimelineItem(tweet=one(tweet, inner), kind=timeline_pb2.TIMELINE_ITEM_KIND_TWEET)
-            if policy is Policy.SUGGESTION:
+            if shown.policy is Policy.SUGGESTION:
                 item.kind = timeline_pb2.TIMELINE_ITEM_KIND_SUGGESTION
                 item.is_suggestion = True
             elif entry.is_retweet:
                 item.kind = timeline_pb2.TIMELINE_ITEM_KIND_RETWEET
                 item.retweeted_by.CopyFrom(profiles[entry.retweeter_id])
-            items[entry.key] = item
-        _count(policy, outcomes)
-        return Hydrated(items)
+            items.append(item)
+        return items
 
 
 def _count(policy: Policy, outcomes: Counter[str]) -> None:

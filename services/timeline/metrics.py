@@ -9,8 +9,8 @@ from prometheus_client import Counter
 PAGES = Counter("chirp_timeline_pages_total", "Pages served, by list (home, profile).", ["list"])
 WINDOWS = Counter(
     "chirp_timeline_page_windows_total",
-    "Candidate windows hydrated for pages (each one BatchGetTweets, then one BatchGetRelationships, "
-    "BatchGetUsers and BatchGetEngagement), by list.", ["list"])
+    "Candidate windows hydrated for pages (each one BatchGetTweets, which answers the accounts too, "
+    "then one BatchGetEngagement), by list.", ["list"])
 CANDIDATES = Counter(
     "chirp_timeline_candidates_total",
     "Hydrated candidates by outcome: shown, or why not (tweet_unavailable: deleted or hidden by the tweet "

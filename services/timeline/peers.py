@@ -6,6 +6,7 @@ from __future__ import annotations
 
 import asyncio
 from collections.abc import AsyncIterator, Awaitable, Callable, Iterable, Mapping
+from dataclasses import dataclass
 from typing import TypeVar
 
 from chirp.engagement.v1 import engagement_pb2, engagement_service_pb2, engagement_service_pb2_grpc
@@ -101,20 +102,42 @@ class GraphClient:
             call.cancel()  # nothing once the stream has ended
 
 
+@dataclass(frozen=True)
+class Read:
+    """Tweets as a viewer may see them, and what the tweet service learned of the accounts involved."""
+
+    tweets: dict[int, tweet_pb2.Tweet]
+    profiles: dict[int, user_pb2.Profile]  # the live accounts only
+    relations: dict[int, Relation]  # the viewer left out
+
+
 class TweetClient:
     def __init__(self, stub: tweet_service_pb2_grpc.TweetServiceStub, deadline_s: float = DEFAULT_DEADLINE_S) -> None:
         self._stub = stub
         self._deadline_s = deadline_s
 
-    async def tweets(self, viewer_id: int, tweet_ids: Iterable[int]) -> dict[int, tweet_pb2.Tweet]:
-        """The tweets the viewer may see, with their quoted tweets (BatchGetTweets)."""
+    async def tweets_with_accounts(self, viewer_id: int, tweet_ids: Iterable[int], account_ids: Iterable[int]
+                                   ) -> Read:
+        """The tweets the viewer may see, with their quoted tweets, and the profiles of and the
+        viewer's relations towards their authors and account_ids, which the tweet service reads to
+        apply visibility anyway (BatchGetTweets with include_accounts). At most 500 account_ids:
+        each batch of tweets carries them all."""
+        accounts = list(dict.fromkeys(i for i in account_ids if i > 0))
+        profiles: dict[int, user_pb2.Profile] = {}
+        relations: dict[int, Relation] = {}
 
         async def call(chunk: list[int]) -> Mapping[int, tweet_pb2.Tweet]:
             reply = await self._stub.BatchGetTweets(
-                tweet_service_pb2.BatchGetTweetsRequest(viewer_id=viewer_id, ids=chunk), timeout=self._deadline_s)
+                tweet_service_pb2.BatchGetTweetsRequest(viewer_id=viewer_id, ids=chunk, include_accounts=True,
+                                                        account_ids=accounts),
+                timeout=self._deadline_s)
+            profiles.update(reply.profiles)
+            relations.update((uid, Relation(r.following, r.blocking, r.blocked_by, r.muting))
+                             for uid, r in reply.relationships.items())
             return reply.tweets
 
-        return await _batched("tweet", tweet_ids, call)
+        tweets = await _batched("tweet", tweet_ids, call)
+        return Read(tweets, profiles, relations)
 
     async def user_tweets(self, user_id: int, viewer_id: int, *, until_id: int, limit: int
                           ) -> tuple[list[tweet_pb2.Tweet], bool]:

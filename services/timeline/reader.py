@@ -177,9 +177,9 @@ class TimelineReader:
             if not window.entries:
                 return items, None
             metrics.WINDOWS.labels(policy.value).inc()
-            hydrated = await self._hydrator.hydrate(viewer, window.entries, policy=policy, filter_=filter_)
-            taken = domain.take(window.entries, hydrated.kept, limit - len(items), seen)
-            items += [hydrated.items[e.key] for e in taken.entries]
+            shown = await self._hydrator.shown(viewer, window.entries, policy=policy, filter_=filter_)
+            taken = domain.take(window.entries, shown.kept, limit - len(items), seen)
+            items += await self._hydrator.items(viewer, taken.entries, shown)
             below = taken.last_key
             if not taken.more_in_window and window.exhausted:
                 return items, None
@@ -206,9 +206,8 @@ class TimelineReader:
         """Popular public tweets, most popular first, for a viewer who follows nobody and has nothing."""
         tweets = await self._tweets.popular(limit)
         entries = [domain.tweet_entry(t.id, t.author_id) for t in tweets]
-        hydrated = await self._hydrator.hydrate(viewer, entries, policy=Policy.SUGGESTION,
-                                                known={t.id: t for t in tweets})
-        return [hydrated.items[e.key] for e in entries if e.key in hydrated.items]
+        shown = await self._hydrator.shown(viewer, entries, policy=Policy.SUGGESTION, known={t.id: t for t in tweets})
+        return await self._hydrator.items(viewer, [e for e in entries if e.key in shown.tweets], shown)
 
     async def profile(self, viewer: int, owner: int, position: Position | None, limit: int, filter_: str
                       ) -> tuple[Items, Position | None]:

@@ -33,13 +33,28 @@ def poll_proto(poll: Poll, now_ms: int, viewer_option: int | None = None) -> twe
     return message
 
 
+def _fill_entities(target: tweet_pb2.Entities, entities: Entities) -> None:
+    # Adding to the message's own repeated fields, rather than building submessages and copying them
+    # in, makes a tweet message about twice as cheap; BatchGetTweets builds one per tweet it answers.
+    target.SetInParent()  # present even when empty, as a tweet's entities always were
+    if entities.mentions:
+        add_mention = target.mentions.add
+        for m in entities.mentions:
+            add_mention(user_id=m.user_id, username=m.username, start=m.start, end=m.end)
+    if entities.hashtags:
+        add_hashtag = target.hashtags.add
+        for h in entities.hashtags:
+            add_hashtag(tag=h.tag, text=h.text, start=h.start, end=h.end)
+    if entities.urls:
+        add_url = target.urls.add
+        for u in entities.urls:
+            add_url(url=u.url, start=u.start, end=u.end)
+
+
 def entities_proto(entities: Entities) -> tweet_pb2.Entities:
-    return tweet_pb2.Entities(
-        mentions=[tweet_pb2.Mention(user_id=m.user_id, username=m.username, start=m.start, end=m.end)
-                  for m in entities.mentions],
-        hashtags=[tweet_pb2.Hashtag(tag=h.tag, text=h.text, start=h.start, end=h.end) for h in entities.hashtags],
-        urls=[tweet_pb2.Url(url=u.url, start=u.start, end=u.end) for u in entities.urls],
-    )
+    message = tweet_pb2.Entities()
+    _fill_entities(message, entities)
+    return message
 
 
 def tweet_proto(tweet: Tweet, *, author_private: bool, now_ms: int, viewer_option: int | None = None,
@@ -49,17 +64,17 @@ def tweet_proto(tweet: Tweet, *, author_private: bool, now_ms: int, viewer_optio
         id=tweet.id,
         author_id=tweet.author_id,
         text=tweet.text,
-        created_at=timestamp(tweet.created_at_ms),
         reply_to_tweet_id=tweet.reply_to_id,
         conversation_id=tweet.conversation_id,
         quote_tweet_id=tweet.quote_id,
         media_urls=tweet.media_urls,
         location=tweet.location,
-        entities=entities_proto(tweet.entities),
         language=tweet.language,
         sensitive=tweet.sensitive,
         visibility=tweet_pb2.VISIBILITY_FOLLOWERS if author_private else tweet_pb2.VISIBILITY_PUBLIC,
     )
+    message.created_at.FromMilliseconds(tweet.created_at_ms)
+    _fill_entities(message.entities, tweet.entities)
     if tweet.poll is not None:
         message.poll.CopyFrom(poll_proto(tweet.poll, now_ms, viewer_option))
     if quoted is not None:

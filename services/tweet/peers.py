@@ -6,14 +6,14 @@ from __future__ import annotations
 
 import asyncio
 from collections.abc import Awaitable, Callable, Iterable, Mapping
-from dataclasses import dataclass
+from dataclasses import dataclass, field
 from typing import TypeVar
 
 from chirp.engagement.v1 import engagement_service_pb2, engagement_service_pb2_grpc
-from chirp.graph.v1 import graph_service_pb2, graph_service_pb2_grpc
-from chirp.user.v1 import user_service_pb2, user_service_pb2_grpc
+from chirp.graph.v1 import graph_pb2, graph_service_pb2, graph_service_pb2_grpc
+from chirp.user.v1 import user_pb2, user_service_pb2, user_service_pb2_grpc
 from services.runtime.clients import DEFAULT_DEADLINE_S, downstream
-from services.tweet.domain import BATCH_LIMIT, Engagement, Relation
+from services.tweet.domain import BATCH_LIMIT, Engagement
 
 T = TypeVar("T")
 K = TypeVar("K")
@@ -31,11 +31,13 @@ async def _batched(service: str, ids: Iterable[T], call: Callable[[list[T]], Awa
 
 @dataclass(frozen=True)
 class Author:
-    """What reads need of an account: whether it exists (it is answered at all) and is private."""
+    """What reads need of an account: whether it exists (it is answered at all) and is private.
+    `profile` is the profile it was read from, which BatchGetTweets hands on to timelines."""
 
     id: int
     username: str
     is_private: bool
+    profile: user_pb2.Profile = field(default_factory=user_pb2.Profile, compare=False, repr=False)
 
 
 class UserClient:
@@ -49,7 +51,7 @@ class UserClient:
         async def call(chunk: list[int]) -> dict[int, Author]:
             reply = await self._stub.BatchGetUsers(user_service_pb2.BatchGetUsersRequest(ids=chunk),
                                                    timeout=self._deadline_s)
-            return {uid: Author(uid, p.username, p.is_private) for uid, p in reply.profiles.items()}
+            return {uid: Author(uid, p.username, p.is_private, p) for uid, p in reply.profiles.items()}
 
         return await _batched("user", (i for i in user_ids if i > 0), call)
 
@@ -69,17 +71,17 @@ class GraphClient:
         self._stub = stub
         self._deadline_s = deadline_s
 
-    async def relations(self, viewer_id: int, user_ids: Iterable[int]) -> dict[int, Relation]:
-        """How viewer_id stands towards each of user_ids (BatchGetRelationships); {} for a signed-out
-        viewer, who follows and blocks nobody."""
+    async def relationships(self, viewer_id: int, user_ids: Iterable[int]) -> dict[int, graph_pb2.Relationship]:
+        """How viewer_id stands towards each of user_ids, as the graph service answers it
+        (BatchGetRelationships); {} for a signed-out viewer, who follows and blocks nobody."""
         if viewer_id <= 0:
             return {}
 
-        async def call(chunk: list[int]) -> dict[int, Relation]:
+        async def call(chunk: list[int]) -> Mapping[int, graph_pb2.Relationship]:
             reply = await self._stub.BatchGetRelationships(
                 graph_service_pb2.BatchGetRelationshipsRequest(viewer_id=viewer_id, target_ids=chunk),
                 timeout=self._deadline_s)
-            return {uid: Relation(r.following, r.blocking, r.blocked_by) for uid, r in reply.relationships.items()}
+            return reply.relationships
 
         return await _batched("graph", (i for i in user_ids if i > 0 and i != viewer_id), call)
 

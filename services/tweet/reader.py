@@ -3,7 +3,8 @@
 However many tweets a read covers, it costs one store read for the quoted tweets, one for the
 viewer's poll votes, one BatchGetUsers (the authors: whether each exists and is private) and one
 BatchGetRelationships (the viewer's follows and blocks), the last three concurrently; never a
-call per tweet.
+call per tweet. The profiles and relationships read are kept as answered, so that BatchGetTweets
+can hand them to a timeline instead of the timeline asking for them again.
 """
 
 from __future__ import annotations
@@ -13,6 +14,7 @@ import time
 from collections.abc import Callable, Iterable, Sequence
 from dataclasses import dataclass, field
 
+from chirp.graph.v1 import graph_pb2
 from chirp.tweet.v1 import tweet_pb2
 from services.tweet.domain import NO_RELATION, Relation, Tweet, can_see
 from services.tweet.messages import tweet_proto
@@ -31,6 +33,7 @@ class Audience:
     viewer_id: int  # 0: signed out
     authors: dict[int, Author] = field(default_factory=dict)  # the live accounts only
     relations: dict[int, Relation] = field(default_factory=dict)
+    relationships: dict[int, graph_pb2.Relationship] = field(default_factory=dict)  # as the graph answered
     asked: set[int] = field(default_factory=set)  # every author id looked up, live or not
 
     def relation(self, author_id: int) -> Relation:
@@ -62,18 +65,23 @@ class TweetReader:
         audience = known or Audience(viewer_id)
         missing = [i for i in dict.fromkeys(author_ids) if i not in audience.asked]
         if missing:
-            authors, relations = await asyncio.gather(
-                self._users.authors(missing), self._graph.relations(viewer_id, missing))
+            authors, relationships = await asyncio.gather(
+                self._users.authors(missing), self._graph.relationships(viewer_id, missing))
             audience.authors.update(authors)
-            audience.relations.update(relations)
+            audience.relationships.update(relationships)
+            audience.relations.update(
+                (uid, Relation(r.following, r.blocking, r.blocked_by)) for uid, r in relationships.items())
             audience.asked.update(missing)
         return audience
 
-    async def visible(self, viewer_id: int, tweets: Sequence[Tweet],
-                      known: Audience | None = None) -> dict[int, tweet_pb2.Tweet]:
+    async def visible(self, viewer_id: int, tweets: Sequence[Tweet], known: Audience | None = None,
+                      *, also: Iterable[int] = ()) -> dict[int, tweet_pb2.Tweet]:
         """The given live tweets the viewer may see, as messages by id in the given order, each with
-        its quoted tweet when that is live and visible too, and the viewer's poll votes."""
+        its quoted tweet when that is live and visible too, and the viewer's poll votes. The
+        accounts in `also` are looked up with the authors, into `known`."""
         if not tweets:
+            if known is not None:
+                await self.audience(viewer_id, also, known)
             return {}
         given = {t.id: t for t in tweets}
         quoted_ids = [t.quote_id for t in tweets if t.quote_id and t.quote_id not in given]
@@ -81,7 +89,7 @@ class TweetReader:
         pool = {**quoted, **given}
         polled = [t.id for t in pool.values() if t.poll is not None]
         audience, votes = await asyncio.gather(
-            self.audience(viewer_id, (t.author_id for t in pool.values()), known),
+            self.audience(viewer_id, [*(t.author_id for t in pool.values()), *also], known),
             self._store.viewer_votes(viewer_id, polled) if viewer_id > 0 and polled else _no_votes(),
         )
         now = self._clock_ms()

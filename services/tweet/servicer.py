@@ -234,9 +234,21 @@ class TweetServicer(tweet_service_pb2_grpc.TweetServiceServicer):
         self, request: tweet_service_pb2.BatchGetTweetsRequest, context: object
     ) -> tweet_service_pb2.BatchGetTweetsResponse:
         ids = domain.batch_ids(request.ids)
+        viewer = max(request.viewer_id, 0)
+        if not request.include_accounts:
+            tweets = await self._store.get_tweets(ids)
+            return tweet_service_pb2.BatchGetTweetsResponse(
+                tweets=await self._reader.visible(viewer, list(tweets.values())))
+        accounts = list(dict.fromkeys(request.account_ids))
+        if len(accounts) > domain.BATCH_LIMIT:
+            raise InvalidArgument("TOO_MANY_IDS", f"Ask for at most {domain.BATCH_LIMIT} accounts at once.",
+                                  {"field": "account_ids"})
         tweets = await self._store.get_tweets(ids)
-        shown = await self._reader.visible(max(request.viewer_id, 0), list(tweets.values()))
-        return tweet_service_pb2.BatchGetTweetsResponse(tweets=shown)
+        audience = Audience(viewer)
+        shown = await self._reader.visible(viewer, list(tweets.values()), audience, also=accounts)
+        return tweet_service_pb2.BatchGetTweetsResponse(
+            tweets=shown, profiles={uid: author.profile for uid, author in audience.authors.items()},
+            relationships=audience.relationships)
 
     async def ListUserTweets(
         self, request: tweet_service_pb2.ListUserTweetsRequest, context: object

@@ -422,14 +422,15 @@ async def test_a_normal_page_costs_one_round_of_batch_calls(mesh: Mesh) -> None:
 
     page = await home(mesh, reader, limit=5)
     spent = await cost(home(mesh, reader, limit=5))
-    # One window hydrated: one BatchGetTweets, then one BatchGetRelationships and one BatchGetUsers
-    # from the timeline; the tweet service's visibility check inside BatchGetTweets adds one of each,
-    # its ListUserTweets (the reader's own tweets, read-your-writes) one BatchGetUsers.
+    # One window hydrated: one BatchGetTweets, whose visibility check makes the page's only
+    # BatchGetRelationships and BatchGetUsers (it answers the accounts, so the timeline asks for
+    # none), then one BatchGetEngagement (not served here); the tweet service's ListUserTweets (the
+    # reader's own tweets, read-your-writes) adds one BatchGetUsers.
     assert spent["chirp_timeline_page_windows_total:home"] == 1, spent
-    assert (spent["BatchGetTweets"], spent["BatchGetRelationships"], spent["ListUserTweets"]) == (1, 2, 1), spent
-    assert spent["BatchGetUsers"] == 3 and "ListFollowingIds" not in spent, spent
+    assert (spent["BatchGetTweets"], spent["BatchGetRelationships"], spent["ListUserTweets"]) == (1, 1, 1), spent
+    assert spent["BatchGetUsers"] == 2 and "ListFollowingIds" not in spent, spent
     spent = await cost(home(mesh, reader, limit=5, cursor=page.next_cursor))
-    assert spent["chirp_timeline_page_windows_total:home"] == 1 and spent["BatchGetRelationships"] == 2, spent
+    assert spent["chirp_timeline_page_windows_total:home"] == 1 and spent["BatchGetRelationships"] == 1, spent
 
 
 async def _has(mesh: Mesh, reader: Account, n: int) -> bool:

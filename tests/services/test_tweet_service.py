@@ -341,6 +341,39 @@ async def test_batch_get_applies_the_rules_per_viewer_in_one_call_to_each_servic
                   grpc.StatusCode.INVALID_ARGUMENT, "TOO_MANY_IDS")
 
 
+async def test_batch_get_answers_the_accounts_it_read_without_asking_again(mesh: Mesh) -> None:
+    viewer, public, private, retweeter, stranger = [await account(mesh, private=i == 2) for i in range(5)]
+    await follow(mesh, viewer, public)
+    await mesh.graph.MuteUser(G.MuteUserRequest(id=retweeter.id), metadata=viewer.metadata)
+    await block(mesh, private, viewer)
+    shown, quoting, behind = (await post(mesh, public, "seen"), await post(mesh, viewer, "q", quote_tweet_id=0),
+                              await post(mesh, private, "hidden"))
+    quote = await post(mesh, retweeter, "look", quote_tweet_id=shown.id)
+    before = {m: started(m) for m in ("/chirp.user.v1.UserService/BatchGetUsers",
+                                      "/chirp.graph.v1.GraphService/BatchGetRelationships")}
+    ids = [shown.id, quoting.id, behind.id, quote.id]
+    reply = await mesh.tweets.BatchGetTweets(T.BatchGetTweetsRequest(
+        viewer_id=viewer.id, ids=ids, include_accounts=True, account_ids=[retweeter.id, stranger.id, stranger.id, 2**62]))
+    assert {m: started(m) - count for m, count in before.items()} == {m: 1.0 for m in before}
+    plain = await mesh.tweets.BatchGetTweets(T.BatchGetTweetsRequest(viewer_id=viewer.id, ids=ids))
+    assert reply.tweets == plain.tweets and set(reply.tweets) == {shown.id, quoting.id, quote.id}
+    assert not plain.profiles and not plain.relationships  # only when asked
+    assert set(reply.profiles) == {viewer.id, public.id, private.id, retweeter.id, stranger.id}  # no 2**62
+    assert reply.profiles[private.id].username == private.username and reply.profiles[private.id].is_private
+    assert set(reply.relationships) == {public.id, private.id, retweeter.id, stranger.id, 2**62}  # not the viewer
+    assert reply.relationships[public.id].following and not reply.relationships[public.id].muting
+    assert reply.relationships[retweeter.id].muting and reply.relationships[private.id].blocked_by
+    signed_out = await mesh.tweets.BatchGetTweets(T.BatchGetTweetsRequest(ids=ids, include_accounts=True))
+    assert set(signed_out.tweets) == {shown.id, quoting.id, quote.id} and not signed_out.relationships
+    assert set(signed_out.profiles) == {viewer.id, public.id, private.id, retweeter.id}
+    nothing = await mesh.tweets.BatchGetTweets(T.BatchGetTweetsRequest(
+        viewer_id=viewer.id, ids=[424242], include_accounts=True, account_ids=[retweeter.id]))
+    assert not nothing.tweets and set(nothing.profiles) == {retweeter.id} and nothing.relationships[retweeter.id].muting
+    await refused(mesh.tweets.BatchGetTweets(T.BatchGetTweetsRequest(ids=[1], include_accounts=True,
+                                                                      account_ids=range(1, 502))),
+                  grpc.StatusCode.INVALID_ARGUMENT, "TOO_MANY_IDS")
+
+
 # --- replies --------------------------------------------------------------------------------------
 
 

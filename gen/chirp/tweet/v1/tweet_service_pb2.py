@@ -23,13 +23,15 @@ _sym_db = _symbol_database.Default()
 
 
 from chirp.api.v1 import annotations_pb2 as chirp_dot_api_dot_v1_dot_annotations__pb2
+from chirp.graph.v1 import graph_pb2 as chirp_dot_graph_dot_v1_dot_graph__pb2
 from chirp.tweet.v1 import tweet_pb2 as chirp_dot_tweet_dot_v1_dot_tweet__pb2
+from chirp.user.v1 import user_pb2 as chirp_dot_user_dot_v1_dot_user__pb2
 from google.api import annotations_pb2 as google_dot_api_dot_annotations__pb2
 from google.api import field_behavior_pb2 as google_dot_api_dot_field__behavior__pb2
 from google.protobuf import timestamp_pb2 as google_dot_protobuf_dot_timestamp__pb2
 
 
-DESCRIPTOR = _descriptor_pool.Default().AddSerializedFile(b'\n\"chirp/tweet/v1/tweet_service.proto\x12\x0e\x63hirp.tweet.v1\x1a\x1e\x63hirp/api/v1/annotations.proto\x1a\x1a\x63hirp/tweet/v1/tweet.proto\x1a\x1cgoogle/api/annotations.proto\x1a\x1fgoogle/api/field_behavior.proto\x1a\x1fgoogle/protobuf/timestamp.proto\":\n\x07NewPoll\x12\x15\n\x07options\x18\x01 \x03(\tB\x04\xe2\x41\x01\x02\x12\x18\n\x10\x64uration_minutes\x18\x02 \x01(\x05\"\xb6\x01\n\x12\x43reateTweetRequest\x12\x0c\n\x04text\x18\x01 \x01(\t\x12\x12\n\nmedia_urls\x18\x02 \x03(\t\x12%\n\x04poll\x18\x03 \x01(\x0b\x32\x17.chirp.tweet.v1.NewPoll\x12\x19\n\x11reply_to_tweet_id\x18\x04 \x01(\x03\x12\x10\n\x08location\x18\x05 \x01(\t\x12\x16\n\x0equote_tweet_id\x18\x06 \x01(\x03\x12\x12\n\nrequest_id\x18\x07 \x01(\t\"\x82\x01\n\x13\x43reateTweetResponse\x12\x10\n\x08tweet_id\x18\x01 \x01(\x03\x12.\n\ncreated_at\x18\x02 \x01(\x0b\x32\x1a.google.protobuf.Timestamp\x12)\n\ntweet_data\x18\x03 \x01(\x0b\x32\x15.chirp.tweet.v1.Tweet\"#\n\x0fGetTweetRequest\x12\x10\n\x02id\x18\x01 \x01(\x03\x42\x04\xe2\x41\x01\x02\"&\n\x12\x44\x65leteTweetRequest\x12\x10\n\x02id\x18\x01 \x01(\x03\x42\x04\xe2\x41\x01\x02\"&\n\x13\x44\x65leteTweetResponse\x12\x0f\n\x07message\x18\x01 \x01(\t\"\x95\x01\n\x12\x43reateReplyRequest\x12\x10\n\x02id\x18\x01 \x01(\x03\x42\x04\xe2\x41\x01\x02\x12\x0c\n\x04text\x18\x02 \x01(\t\x12\x12\n\nmedia_urls\x18\x03 \x03(\t\x12%\n\x04poll\x18\x04 \x01(\x0b\x32\x17.chirp.tweet.v1.NewPoll\x12\x10\n\x08location\x18\x05 \x01(\t\x12\x12\n\nrequest_id\x18\x06 \x01(\t\"\x82\x01\n\x13\x43reateReplyResponse\x12\x10\n\x08tweet_id\x18\x01 \x01(\x03\x12.\n\ncreated_at\x18\x02 \x01(\x0b\x32\x1a.google.protobuf.Timestamp\x12)\n\ntweet_data\x18\x03 \x01(\x0b\x32\x15.chirp.tweet.v1.Tweet\"E\n\x12ListRepliesRequest\x12\x10\n\x02id\x18\x01 \x01(\x03\x42\x04\xe2\x41\x01\x02\x12\x0e\n\x06\x63ursor\x18\x02 \x01(\t\x12\r\n\x05limit\x18\x03 \x01(\x05\"R\n\x13ListRepliesResponse\x12&\n\x07replies\x18\x01 \x03(\x0b\x32\x15.chirp.tweet.v1.Tweet\x12\x13\n\x0bnext_cursor\x18\x02 \x01(\t\"?\n\x0fVotePollRequest\x12\x10\n\x02id\x18\x01 \x01(\x03\x42\x04\xe2\x41\x01\x02\x12\x1a\n\x0coption_index\x18\x02 \x01(\x05\x42\x04\xe2\x41\x01\x02\"7\n\x15\x42\x61tchGetTweetsRequest\x12\x11\n\tviewer_id\x18\x01 \x01(\x03\x12\x0b\n\x03ids\x18\x02 \x03(\x03\"\xa2\x01\n\x16\x42\x61tchGetTweetsResponse\x12\x42\n\x06tweets\x18\x01 \x03(\x0b\x32\x32.chirp.tweet.v1.BatchGetTweetsResponse.TweetsEntry\x1a\x44\n\x0bTweetsEntry\x12\x0b\n\x03key\x18\x01 \x01(\x03\x12$\n\x05value\x18\x02 \x01(\x0b\x32\x15.chirp.tweet.v1.Tweet:\x02\x38\x01\"\x84\x01\n\x15ListUserTweetsRequest\x12\x15\n\x07user_id\x18\x01 \x01(\x03\x42\x04\xe2\x41\x01\x02\x12\x11\n\tviewer_id\x18\x02 \x01(\x03\x12\x10\n\x08since_id\x18\x03 \x01(\x03\x12\x10\n\x08until_id\x18\x04 \x01(\x03\x12\x0e\n\x06\x63ursor\x18\x05 \x01(\t\x12\r\n\x05limit\x18\x06 \x01(\x05\"T\n\x16ListUserTweetsResponse\x12%\n\x06tweets\x18\x01 \x03(\x0b\x32\x15.chirp.tweet.v1.Tweet\x12\x13\n\x0bnext_cursor\x18\x02 \x01(\t\"/\n\x1eListRecentPopularTweetsRequest\x12\r\n\x05limit\x18\x01 \x01(\x05\"H\n\x1fListRecentPopularTweetsResponse\x12%\n\x06tweets\x18\x01 \x03(\x0b\x32\x15.chirp.tweet.v1.Tweet\"v\n\x12\x43reateQuoteRequest\x12\x17\n\tauthor_id\x18\x01 \x01(\x03\x42\x04\xe2\x41\x01\x02\x12\x1c\n\x0equote_tweet_id\x18\x02 \x01(\x03\x42\x04\xe2\x41\x01\x02\x12\x15\n\x07\x63omment\x18\x03 \x01(\tB\x04\xe2\x41\x01\x02\x12\x12\n\nrequest_id\x18\x04 \x01(\t\".\n\x1a\x42\x61tchGetTweetCountsRequest\x12\x10\n\x08user_ids\x18\x01 \x03(\x03\"\xa5\x01\n\x1b\x42\x61tchGetTweetCountsResponse\x12R\n\x0ctweet_counts\x18\x01 \x03(\x0b\x32<.chirp.tweet.v1.BatchGetTweetCountsResponse.TweetCountsEntry\x1a\x32\n\x10TweetCountsEntry\x12\x0b\n\x03key\x18\x01 \x01(\x03\x12\r\n\x05value\x18\x02 \x01(\x03:\x02\x38\x01\x32\xf0\t\n\x0cTweetService\x12u\n\x0b\x43reateTweet\x12\".chirp.tweet.v1.CreateTweetRequest\x1a#.chirp.tweet.v1.CreateTweetResponse\"\x1d\xa0\xbb\x18\x01\x82\xd3\xe4\x93\x02\x13\"\x0e/api/v1/tweets:\x01*\x12\x63\n\x08GetTweet\x12\x1f.chirp.tweet.v1.GetTweetRequest\x1a\x15.chirp.tweet.v1.Tweet\"\x1f\xa0\xbb\x18\x02\x82\xd3\xe4\x93\x02\x15\x12\x13/api/v1/tweets/{id}\x12w\n\x0b\x44\x65leteTweet\x12\".chirp.tweet.v1.DeleteTweetRequest\x1a#.chirp.tweet.v1.DeleteTweetResponse\"\x1f\xa0\xbb\x18\x01\x82\xd3\xe4\x93\x02\x15*\x13/api/v1/tweets/{id}\x12\x80\x01\n\x0b\x43reateReply\x12\".chirp.tweet.v1.CreateReplyRequest\x1a#.chirp.tweet.v1.CreateReplyResponse\"(\xa0\xbb\x18\x01\x82\xd3\xe4\x93\x02\x1e\"\x19/api/v1/tweets/{id}/reply:\x01*\x12\x7f\n\x0bListReplies\x12\".chirp.tweet.v1.ListRepliesRequest\x1a#.chirp.tweet.v1.ListRepliesResponse\"\'\xa0\xbb\x18\x02\x82\xd3\xe4\x93\x02\x1d\x12\x1b/api/v1/tweets/{id}/replies\x12p\n\x08VotePoll\x12\x1f.chirp.tweet.v1.VotePollRequest\x1a\x14.chirp.tweet.v1.Poll\"-\xa0\xbb\x18\x01\x82\xd3\xe4\x93\x02#\"\x1e/api/v1/tweets/{id}/poll/votes:\x01*\x12\x65\n\x0e\x42\x61tchGetTweets\x12%.chirp.tweet.v1.BatchGetTweetsRequest\x1a&.chirp.tweet.v1.BatchGetTweetsResponse\"\x04\xa0\xbb\x18\x04\x12\x65\n\x0eListUserTweets\x12%.chirp.tweet.v1.ListUserTweetsRequest\x1a&.chirp.tweet.v1.ListUserTweetsResponse\"\x04\xa0\xbb\x18\x04\x12\x80\x01\n\x17ListRecentPopularTweets\x12..chirp.tweet.v1.ListRecentPopularTweetsRequest\x1a/.chirp.tweet.v1.ListRecentPopularTweetsResponse\"\x04\xa0\xbb\x18\x04\x12N\n\x0b\x43reateQuote\x12\".chirp.tweet.v1.CreateQuoteRequest\x1a\x15.chirp.tweet.v1.Tweet\"\x04\xa0\xbb\x18\x04\x12t\n\x13\x42\x61tchGetTweetCounts\x12*.chirp.tweet.v1.BatchGetTweetCountsRequest\x1a+.chirp.tweet.v1.BatchGetTweetCountsResponse\"\x04\xa0\xbb\x18\x04\x42\x33Z1github.com/chirp/chirp/gen/chirp/tweet/v1;tweetv1b\x06proto3')
+DESCRIPTOR = _descriptor_pool.Default().AddSerializedFile(b'\n\"chirp/tweet/v1/tweet_service.proto\x12\x0e\x63hirp.tweet.v1\x1a\x1e\x63hirp/api/v1/annotations.proto\x1a\x1a\x63hirp/graph/v1/graph.proto\x1a\x1a\x63hirp/tweet/v1/tweet.proto\x1a\x18\x63hirp/user/v1/user.proto\x1a\x1cgoogle/api/annotations.proto\x1a\x1fgoogle/api/field_behavior.proto\x1a\x1fgoogle/protobuf/timestamp.proto\":\n\x07NewPoll\x12\x15\n\x07options\x18\x01 \x03(\tB\x04\xe2\x41\x01\x02\x12\x18\n\x10\x64uration_minutes\x18\x02 \x01(\x05\"\xb6\x01\n\x12\x43reateTweetRequest\x12\x0c\n\x04text\x18\x01 \x01(\t\x12\x12\n\nmedia_urls\x18\x02 \x03(\t\x12%\n\x04poll\x18\x03 \x01(\x0b\x32\x17.chirp.tweet.v1.NewPoll\x12\x19\n\x11reply_to_tweet_id\x18\x04 \x01(\x03\x12\x10\n\x08location\x18\x05 \x01(\t\x12\x16\n\x0equote_tweet_id\x18\x06 \x01(\x03\x12\x12\n\nrequest_id\x18\x07 \x01(\t\"\x82\x01\n\x13\x43reateTweetResponse\x12\x10\n\x08tweet_id\x18\x01 \x01(\x03\x12.\n\ncreated_at\x18\x02 \x01(\x0b\x32\x1a.google.protobuf.Timestamp\x12)\n\ntweet_data\x18\x03 \x01(\x0b\x32\x15.chirp.tweet.v1.Tweet\"#\n\x0fGetTweetRequest\x12\x10\n\x02id\x18\x01 \x01(\x03\x42\x04\xe2\x41\x01\x02\"&\n\x12\x44\x65leteTweetRequest\x12\x10\n\x02id\x18\x01 \x01(\x03\x42\x04\xe2\x41\x01\x02\"&\n\x13\x44\x65leteTweetResponse\x12\x0f\n\x07message\x18\x01 \x01(\t\"\x95\x01\n\x12\x43reateReplyRequest\x12\x10\n\x02id\x18\x01 \x01(\x03\x42\x04\xe2\x41\x01\x02\x12\x0c\n\x04text\x18\x02 \x01(\t\x12\x12\n\nmedia_urls\x18\x03 \x03(\t\x12%\n\x04poll\x18\x04 \x01(\x0b\x32\x17.chirp.tweet.v1.NewPoll\x12\x10\n\x08location\x18\x05 \x01(\t\x12\x12\n\nrequest_id\x18\x06 \x01(\t\"\x82\x01\n\x13\x43reateReplyResponse\x12\x10\n\x08tweet_id\x18\x01 \x01(\x03\x12.\n\ncreated_at\x18\x02 \x01(\x0b\x32\x1a.google.protobuf.Timestamp\x12)\n\ntweet_data\x18\x03 \x01(\x0b\x32\x15.chirp.tweet.v1.Tweet\"E\n\x12ListRepliesRequest\x12\x10\n\x02id\x18\x01 \x01(\x03\x42\x04\xe2\x41\x01\x02\x12\x0e\n\x06\x63ursor\x18\x02 \x01(\t\x12\r\n\x05limit\x18\x03 \x01(\x05\"R\n\x13ListRepliesResponse\x12&\n\x07replies\x18\x01 \x03(\x0b\x32\x15.chirp.tweet.v1.Tweet\x12\x13\n\x0bnext_cursor\x18\x02 \x01(\t\"?\n\x0fVotePollRequest\x12\x10\n\x02id\x18\x01 \x01(\x03\x42\x04\xe2\x41\x01\x02\x12\x1a\n\x0coption_index\x18\x02 \x01(\x05\x42\x04\xe2\x41\x01\x02\"f\n\x15\x42\x61tchGetTweetsRequest\x12\x11\n\tviewer_id\x18\x01 \x01(\x03\x12\x0b\n\x03ids\x18\x02 \x03(\x03\x12\x18\n\x10include_accounts\x18\x03 \x01(\x08\x12\x13\n\x0b\x61\x63\x63ount_ids\x18\x04 \x03(\x03\"\xd9\x03\n\x16\x42\x61tchGetTweetsResponse\x12\x42\n\x06tweets\x18\x01 \x03(\x0b\x32\x32.chirp.tweet.v1.BatchGetTweetsResponse.TweetsEntry\x12\x46\n\x08profiles\x18\x02 \x03(\x0b\x32\x34.chirp.tweet.v1.BatchGetTweetsResponse.ProfilesEntry\x12P\n\rrelationships\x18\x03 \x03(\x0b\x32\x39.chirp.tweet.v1.BatchGetTweetsResponse.RelationshipsEntry\x1a\x44\n\x0bTweetsEntry\x12\x0b\n\x03key\x18\x01 \x01(\x03\x12$\n\x05value\x18\x02 \x01(\x0b\x32\x15.chirp.tweet.v1.Tweet:\x02\x38\x01\x1aG\n\rProfilesEntry\x12\x0b\n\x03key\x18\x01 \x01(\x03\x12%\n\x05value\x18\x02 \x01(\x0b\x32\x16.chirp.user.v1.Profile:\x02\x38\x01\x1aR\n\x12RelationshipsEntry\x12\x0b\n\x03key\x18\x01 \x01(\x03\x12+\n\x05value\x18\x02 \x01(\x0b\x32\x1c.chirp.graph.v1.Relationship:\x02\x38\x01\"\x84\x01\n\x15ListUserTweetsRequest\x12\x15\n\x07user_id\x18\x01 \x01(\x03\x42\x04\xe2\x41\x01\x02\x12\x11\n\tviewer_id\x18\x02 \x01(\x03\x12\x10\n\x08since_id\x18\x03 \x01(\x03\x12\x10\n\x08until_id\x18\x04 \x01(\x03\x12\x0e\n\x06\x63ursor\x18\x05 \x01(\t\x12\r\n\x05limit\x18\x06 \x01(\x05\"T\n\x16ListUserTweetsResponse\x12%\n\x06tweets\x18\x01 \x03(\x0b\x32\x15.chirp.tweet.v1.Tweet\x12\x13\n\x0bnext_cursor\x18\x02 \x01(\t\"/\n\x1eListRecentPopularTweetsRequest\x12\r\n\x05limit\x18\x01 \x01(\x05\"H\n\x1fListRecentPopularTweetsResponse\x12%\n\x06tweets\x18\x01 \x03(\x0b\x32\x15.chirp.tweet.v1.Tweet\"v\n\x12\x43reateQuoteRequest\x12\x17\n\tauthor_id\x18\x01 \x01(\x03\x42\x04\xe2\x41\x01\x02\x12\x1c\n\x0equote_tweet_id\x18\x02 \x01(\x03\x42\x04\xe2\x41\x01\x02\x12\x15\n\x07\x63omment\x18\x03 \x01(\tB\x04\xe2\x41\x01\x02\x12\x12\n\nrequest_id\x18\x04 \x01(\t\".\n\x1a\x42\x61tchGetTweetCountsRequest\x12\x10\n\x08user_ids\x18\x01 \x03(\x03\"\xa5\x01\n\x1b\x42\x61tchGetTweetCountsResponse\x12R\n\x0ctweet_counts\x18\x01 \x03(\x0b\x32<.chirp.tweet.v1.BatchGetTweetCountsResponse.TweetCountsEntry\x1a\x32\n\x10TweetCountsEntry\x12\x0b\n\x03key\x18\x01 \x01(\x03\x12\r\n\x05value\x18\x02 \x01(\x03:\x02\x38\x01\x32\xf0\t\n\x0cTweetService\x12u\n\x0b\x43reateTweet\x12\".chirp.tweet.v1.CreateTweetRequest\x1a#.chirp.tweet.v1.CreateTweetResponse\"\x1d\xa0\xbb\x18\x01\x82\xd3\xe4\x93\x02\x13\"\x0e/api/v1/tweets:\x01*\x12\x63\n\x08GetTweet\x12\x1f.chirp.tweet.v1.GetTweetRequest\x1a\x15.chirp.tweet.v1.Tweet\"\x1f\xa0\xbb\x18\x02\x82\xd3\xe4\x93\x02\x15\x12\x13/api/v1/tweets/{id}\x12w\n\x0b\x44\x65leteTweet\x12\".chirp.tweet.v1.DeleteTweetRequest\x1a#.chirp.tweet.v1.DeleteTweetResponse\"\x1f\xa0\xbb\x18\x01\x82\xd3\xe4\x93\x02\x15*\x13/api/v1/tweets/{id}\x12\x80\x01\n\x0b\x43reateReply\x12\".chirp.tweet.v1.CreateReplyRequest\x1a#.chirp.tweet.v1.CreateReplyResponse\"(\xa0\xbb\x18\x01\x82\xd3\xe4\x93\x02\x1e\"\x19/api/v1/tweets/{id}/reply:\x01*\x12\x7f\n\x0bListReplies\x12\".chirp.tweet.v1.ListRepliesRequest\x1a#.chirp.tweet.v1.ListRepliesResponse\"\'\xa0\xbb\x18\x02\x82\xd3\xe4\x93\x02\x1d\x12\x1b/api/v1/tweets/{id}/replies\x12p\n\x08VotePoll\x12\x1f.chirp.tweet.v1.VotePollRequest\x1a\x14.chirp.tweet.v1.Poll\"-\xa0\xbb\x18\x01\x82\xd3\xe4\x93\x02#\"\x1e/api/v1/tweets/{id}/poll/votes:\x01*\x12\x65\n\x0e\x42\x61tchGetTweets\x12%.chirp.tweet.v1.BatchGetTweetsRequest\x1a&.chirp.tweet.v1.BatchGetTweetsResponse\"\x04\xa0\xbb\x18\x04\x12\x65\n\x0eListUserTweets\x12%.chirp.tweet.v1.ListUserTweetsRequest\x1a&.chirp.tweet.v1.ListUserTweetsResponse\"\x04\xa0\xbb\x18\x04\x12\x80\x01\n\x17ListRecentPopularTweets\x12..chirp.tweet.v1.ListRecentPopularTweetsRequest\x1a/.chirp.tweet.v1.ListRecentPopularTweetsResponse\"\x04\xa0\xbb\x18\x04\x12N\n\x0b\x43reateQuote\x12\".chirp.tweet.v1.CreateQuoteRequest\x1a\x15.chirp.tweet.v1.Tweet\"\x04\xa0\xbb\x18\x04\x12t\n\x13\x42\x61tchGetTweetCounts\x12*.chirp.tweet.v1.BatchGetTweetCountsRequest\x1a+.chirp.tweet.v1.BatchGetTweetCountsResponse\"\x04\xa0\xbb\x18\x04\x42\x33Z1github.com/chirp/chirp/gen/chirp/tweet/v1;tweetv1b\x06proto3')
 
 _globals = globals()
 _builder.BuildMessageAndEnumDescriptors(DESCRIPTOR, _globals)
@@ -53,6 +55,10 @@ if not _descriptor._USE_C_DESCRIPTORS:
   _globals['_VOTEPOLLREQUEST'].fields_by_name['option_index']._serialized_options = b'\342A\001\002'
   _globals['_BATCHGETTWEETSRESPONSE_TWEETSENTRY']._loaded_options = None
   _globals['_BATCHGETTWEETSRESPONSE_TWEETSENTRY']._serialized_options = b'8\001'
+  _globals['_BATCHGETTWEETSRESPONSE_PROFILESENTRY']._loaded_options = None
+  _globals['_BATCHGETTWEETSRESPONSE_PROFILESENTRY']._serialized_options = b'8\001'
+  _globals['_BATCHGETTWEETSRESPONSE_RELATIONSHIPSENTRY']._loaded_options = None
+  _globals['_BATCHGETTWEETSRESPONSE_RELATIONSHIPSENTRY']._serialized_options = b'8\001'
   _globals['_LISTUSERTWEETSREQUEST'].fields_by_name['user_id']._loaded_options = None
   _globals['_LISTUSERTWEETSREQUEST'].fields_by_name['user_id']._serialized_options = b'\342A\001\002'
   _globals['_CREATEQUOTEREQUEST'].fields_by_name['author_id']._loaded_options = None
@@ -85,50 +91,54 @@ if not _descriptor._USE_C_DESCRIPTORS:
   _globals['_TWEETSERVICE'].methods_by_name['CreateQuote']._serialized_options = b'\240\273\030\004'
   _globals['_TWEETSERVICE'].methods_by_name['BatchGetTweetCounts']._loaded_options = None
   _globals['_TWEETSERVICE'].methods_by_name['BatchGetTweetCounts']._serialized_options = b'\240\273\030\004'
-  _globals['_NEWPOLL']._serialized_start=210
-  _globals['_NEWPOLL']._serialized_end=268
-  _globals['_CREATETWEETREQUEST']._serialized_start=271
-  _globals['_CREATETWEETREQUEST']._serialized_end=453
-  _globals['_CREATETWEETRESPONSE']._serialized_start=456
-  _globals['_CREATETWEETRESPONSE']._serialized_end=586
-  _globals['_GETTWEETREQUEST']._serialized_start=588
-  _globals['_GETTWEETREQUEST']._serialized_end=623
-  _globals['_DELETETWEETREQUEST']._serialized_start=625
-  _globals['_DELETETWEETREQUEST']._serialized_end=663
-  _globals['_DELETETWEETRESPONSE']._serialized_start=665
-  _globals['_DELETETWEETRESPONSE']._serialized_end=703
-  _globals['_CREATEREPLYREQUEST']._serialized_start=706
-  _globals['_CREATEREPLYREQUEST']._serialized_end=855
-  _globals['_CREATEREPLYRESPONSE']._serialized_start=858
-  _globals['_CREATEREPLYRESPONSE']._serialized_end=988
-  _globals['_LISTREPLIESREQUEST']._serialized_start=990
-  _globals['_LISTREPLIESREQUEST']._serialized_end=1059
-  _globals['_LISTREPLIESRESPONSE']._serialized_start=1061
-  _globals['_LISTREPLIESRESPONSE']._serialized_end=1143
-  _globals['_VOTEPOLLREQUEST']._serialized_start=1145
-  _globals['_VOTEPOLLREQUEST']._serialized_end=1208
-  _globals['_BATCHGETTWEETSREQUEST']._serialized_start=1210
-  _globals['_BATCHGETTWEETSREQUEST']._serialized_end=1265
-  _globals['_BATCHGETTWEETSRESPONSE']._serialized_start=1268
-  _globals['_BATCHGETTWEETSRESPONSE']._serialized_end=1430
-  _globals['_BATCHGETTWEETSRESPONSE_TWEETSENTRY']._serialized_start=1362
-  _globals['_BATCHGETTWEETSRESPONSE_TWEETSENTRY']._serialized_end=1430
-  _globals['_LISTUSERTWEETSREQUEST']._serialized_start=1433
-  _globals['_LISTUSERTWEETSREQUEST']._serialized_end=1565
-  _globals['_LISTUSERTWEETSRESPONSE']._serialized_start=1567
-  _globals['_LISTUSERTWEETSRESPONSE']._serialized_end=1651
-  _globals['_LISTRECENTPOPULARTWEETSREQUEST']._serialized_start=1653
-  _globals['_LISTRECENTPOPULARTWEETSREQUEST']._serialized_end=1700
-  _globals['_LISTRECENTPOPULARTWEETSRESPONSE']._serialized_start=1702
-  _globals['_LISTRECENTPOPULARTWEETSRESPONSE']._serialized_end=1774
-  _globals['_CREATEQUOTEREQUEST']._serialized_start=1776
-  _globals['_CREATEQUOTEREQUEST']._serialized_end=1894
-  _globals['_BATCHGETTWEETCOUNTSREQUEST']._serialized_start=1896
-  _globals['_BATCHGETTWEETCOUNTSREQUEST']._serialized_end=1942
-  _globals['_BATCHGETTWEETCOUNTSRESPONSE']._serialized_start=1945
-  _globals['_BATCHGETTWEETCOUNTSRESPONSE']._serialized_end=2110
-  _globals['_BATCHGETTWEETCOUNTSRESPONSE_TWEETCOUNTSENTRY']._serialized_start=2060
-  _globals['_BATCHGETTWEETCOUNTSRESPONSE_TWEETCOUNTSENTRY']._serialized_end=2110
-  _globals['_TWEETSERVICE']._serialized_start=2113
-  _globals['_TWEETSERVICE']._serialized_end=3377
+  _globals['_NEWPOLL']._serialized_start=264
+  _globals['_NEWPOLL']._serialized_end=322
+  _globals['_CREATETWEETREQUEST']._serialized_start=325
+  _globals['_CREATETWEETREQUEST']._serialized_end=507
+  _globals['_CREATETWEETRESPONSE']._serialized_start=510
+  _globals['_CREATETWEETRESPONSE']._serialized_end=640
+  _globals['_GETTWEETREQUEST']._serialized_start=642
+  _globals['_GETTWEETREQUEST']._serialized_end=677
+  _globals['_DELETETWEETREQUEST']._serialized_start=679
+  _globals['_DELETETWEETREQUEST']._serialized_end=717
+  _globals['_DELETETWEETRESPONSE']._serialized_start=719
+  _globals['_DELETETWEETRESPONSE']._serialized_end=757
+  _globals['_CREATEREPLYREQUEST']._serialized_start=760
+  _globals['_CREATEREPLYREQUEST']._serialized_end=909
+  _globals['_CREATEREPLYRESPONSE']._serialized_start=912
+  _globals['_CREATEREPLYRESPONSE']._serialized_end=1042
+  _globals['_LISTREPLIESREQUEST']._serialized_start=1044
+  _globals['_LISTREPLIESREQUEST']._serialized_end=1113
+  _globals['_LISTREPLIESRESPONSE']._serialized_start=1115
+  _globals['_LISTREPLIESRESPONSE']._serialized_end=1197
+  _globals['_VOTEPOLLREQUEST']._serialized_start=1199
+  _globals['_VOTEPOLLREQUEST']._serialized_end=1262
+  _globals['_BATCHGETTWEETSREQUEST']._serialized_start=1264
+  _globals['_BATCHGETTWEETSREQUEST']._serialized_end=1366
+  _globals['_BATCHGETTWEETSRESPONSE']._serialized_start=1369
+  _globals['_BATCHGETTWEETSRESPONSE']._serialized_end=1842
+  _globals['_BATCHGETTWEETSRESPONSE_TWEETSENTRY']._serialized_start=1617
+  _globals['_BATCHGETTWEETSRESPONSE_TWEETSENTRY']._serialized_end=1685
+  _globals['_BATCHGETTWEETSRESPONSE_PROFILESENTRY']._serialized_start=1687
+  _globals['_BATCHGETTWEETSRESPONSE_PROFILESENTRY']._serialized_end=1758
+  _globals['_BATCHGETTWEETSRESPONSE_RELATIONSHIPSENTRY']._serialized_start=1760
+  _globals['_BATCHGETTWEETSRESPONSE_RELATIONSHIPSENTRY']._serialized_end=1842
+  _globals['_LISTUSERTWEETSREQUEST']._serialized_start=1845
+  _globals['_LISTUSERTWEETSREQUEST']._serialized_end=1977
+  _globals['_LISTUSERTWEETSRESPONSE']._serialized_start=1979
+  _globals['_LISTUSERTWEETSRESPONSE']._serialized_end=2063
+  _globals['_LISTRECENTPOPULARTWEETSREQUEST']._serialized_start=2065
+  _globals['_LISTRECENTPOPULARTWEETSREQUEST']._serialized_end=2112
+  _globals['_LISTRECENTPOPULARTWEETSRESPONSE']._serialized_start=2114
+  _globals['_LISTRECENTPOPULARTWEETSRESPONSE']._serialized_end=2186
+  _globals['_CREATEQUOTEREQUEST']._serialized_start=2188
+  _globals['_CREATEQUOTEREQUEST']._serialized_end=2306
+  _globals['_BATCHGETTWEETCOUNTSREQUEST']._serialized_start=2308
+  _globals['_BATCHGETTWEETCOUNTSREQUEST']._serialized_end=2354
+  _globals['_BATCHGETTWEETCOUNTSRESPONSE']._serialized_start=2357
+  _globals['_BATCHGETTWEETCOUNTSRESPONSE']._serialized_end=2522
+  _globals['_BATCHGETTWEETCOUNTSRESPONSE_TWEETCOUNTSENTRY']._serialized_start=2472
+  _globals['_BATCHGETTWEETCOUNTSRESPONSE_TWEETCOUNTSENTRY']._serialized_end=2522
+  _globals['_TWEETSERVICE']._serialized_start=2525
+  _globals['_TWEETSERVICE']._serialized_end=3789
 # @@protoc_insertion_point(module_scope)

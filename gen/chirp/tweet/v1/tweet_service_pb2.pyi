@@ -1,7 +1,9 @@
 import datetime
 
 from chirp.api.v1 import annotations_pb2 as _annotations_pb2
+from chirp.graph.v1 import graph_pb2 as _graph_pb2
 from chirp.tweet.v1 import tweet_pb2 as _tweet_pb2
+from chirp.user.v1 import user_pb2 as _user_pb2
 from google.api import annotations_pb2 as _annotations_pb2_1
 from google.api import field_behavior_pb2 as _field_behavior_pb2
 from google.protobuf import timestamp_pb2 as _timestamp_pb2
@@ -120,15 +122,19 @@ class VotePollRequest(_message.Message):
     def __init__(self, id: _Optional[int] = ..., option_index: _Optional[int] = ...) -> None: ...
 
 class BatchGetTweetsRequest(_message.Message):
-    __slots__ = ("viewer_id", "ids")
+    __slots__ = ("viewer_id", "ids", "include_accounts", "account_ids")
     VIEWER_ID_FIELD_NUMBER: _ClassVar[int]
     IDS_FIELD_NUMBER: _ClassVar[int]
+    INCLUDE_ACCOUNTS_FIELD_NUMBER: _ClassVar[int]
+    ACCOUNT_IDS_FIELD_NUMBER: _ClassVar[int]
     viewer_id: int
     ids: _containers.RepeatedScalarFieldContainer[int]
-    def __init__(self, viewer_id: _Optional[int] = ..., ids: _Optional[_Iterable[int]] = ...) -> None: ...
+    include_accounts: bool
+    account_ids: _containers.RepeatedScalarFieldContainer[int]
+    def __init__(self, viewer_id: _Optional[int] = ..., ids: _Optional[_Iterable[int]] = ..., include_accounts: _Optional[bool] = ..., account_ids: _Optional[_Iterable[int]] = ...) -> None: ...
 
 class BatchGetTweetsResponse(_message.Message):
-    __slots__ = ("tweets",)
+    __slots__ = ("tweets", "profiles", "relationships")
     class TweetsEntry(_message.Message):
         __slots__ = ("key", "value")
         KEY_FIELD_NUMBER: _ClassVar[int]
@@ -136,9 +142,27 @@ class BatchGetTweetsResponse(_message.Message):
         key: int
         value: _tweet_pb2.Tweet
         def __init__(self, key: _Optional[int] = ..., value: _Optional[_Union[_tweet_pb2.Tweet, _Mapping]] = ...) -> None: ...
+    class ProfilesEntry(_message.Message):
+        __slots__ = ("key", "value")
+        KEY_FIELD_NUMBER: _ClassVar[int]
+        VALUE_FIELD_NUMBER: _ClassVar[int]
+        key: int
+        value: _user_pb2.Profile
+        def __init__(self, key: _Optional[int] = ..., value: _Optional[_Union[_user_pb2.Profile, _Mapping]] = ...) -> None: ...
+    class RelationshipsEntry(_message.Message):
+        __slots__ = ("key", "value")
+        KEY_FIELD_NUMBER: _ClassVar[int]
+        VALUE_FIELD_NUMBER: _ClassVar[int]
+        key: int
+        value: _graph_pb2.Relationship
+        def __init__(self, key: _Optional[int] = ..., value: _Optional[_Union[_graph_pb2.Relationship, _Mapping]] = ...) -> None: ...
     TWEETS_FIELD_NUMBER: _ClassVar[int]
+    PROFILES_FIELD_NUMBER: _ClassVar[int]
+    RELATIONSHIPS_FIELD_NUMBER: _ClassVar[int]
     tweets: _containers.MessageMap[int, _tweet_pb2.Tweet]
-    def __init__(self, tweets: _Optional[_Mapping[int, _tweet_pb2.Tweet]] = ...) -> None: ...
+    profiles: _containers.MessageMap[int, _user_pb2.Profile]
+    relationships: _containers.MessageMap[int, _graph_pb2.Relationship]
+    def __init__(self, tweets: _Optional[_Mapping[int, _tweet_pb2.Tweet]] = ..., profiles: _Optional[_Mapping[int, _user_pb2.Profile]] = ..., relationships: _Optional[_Mapping[int, _graph_pb2.Relationship]] = ...) -> None: ...
 
 class ListUserTweetsRequest(_message.Message):
     __slots__ = ("user_id", "viewer_id", "since_id", "until_id", "cursor", "limit")

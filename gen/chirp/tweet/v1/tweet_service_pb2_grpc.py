@@ -205,9 +205,13 @@ class TweetServiceServicer:
     def BatchGetTweets(self, request, context):
         """Returns up to 500 tweets as a viewer may see them, for hydration: each
         with its quoted tweet and the viewer's poll vote. Unknown tweets and those
-        hidden from the viewer are left out of the answer.
+        hidden from the viewer are left out of the answer. With include_accounts
+        it also answers the profiles of the authors and of account_ids, and the
+        viewer's relationships towards them, which it reads to apply visibility
+        anyway, so that a caller hydrating the tweets need not ask again.
 
-        Returns INVALID_ARGUMENT (TOO_MANY_IDS) for more than 500 ids.
+        Returns INVALID_ARGUMENT (TOO_MANY_IDS) for more than 500 ids or more
+        than 500 account_ids.
         """
         context.set_code(grpc.StatusCode.UNIMPLEMENTED)
         context.set_details('Method not implemented!')
