@@ -47,7 +47,10 @@ clean:
 # run. Not part of `make test`; results go to bench/results/.
 BENCH_STAMP := $(VENV)/.bench-installed
 
-.PHONY: bench bench-quick
+.PHONY: bench bench-quick bench-profile
+
+# What bench-profile offers, and at what rate: any sweep scenario, e.g. mixed@25.
+PROFILE ?= home_timeline@70
 
 $(BENCH_STAMP): pyproject.toml | $(STAMP)
 	$(PY) -m pip install --quiet -e '.[dev,bench]'
@@ -58,3 +61,6 @@ bench: $(BENCH_STAMP)
 
 bench-quick: $(BENCH_STAMP)
 	$(PY) -m bench --quick
+
+bench-profile: $(BENCH_STAMP)
+	$(PY) -m bench --quick --profile $(PROFILE)

@@ -1,4 +1,4 @@
-"""python -m bench [--quick | --tiny] [--seed N] [--only a,b] [--out-dir DIR] [--keep-data]"""
+"""python -m bench [--quick | --tiny] [--seed N] [--only a,b | --profile SCENARIO@RATE] [--out-dir DIR] [--keep-data]"""
 
 from __future__ import annotations
 
@@ -8,7 +8,9 @@ import sys
 from pathlib import Path
 
 from bench.modes import FULL, QUICK, TINY
-from bench.run import ALL_NAMES, RESULTS, Runner
+from bench.run import ALL_NAMES, RESULTS, SWEEPS, Runner
+
+PROFILABLE = [s.name for s in SWEEPS]
 
 
 def main(argv: list[str] | None = None) -> int:
@@ -24,14 +26,28 @@ def main(argv: list[str] | None = None) -> int:
     parser.add_argument("--workers", type=int, default=0, help="load-generator processes (default: the mode's)")
     parser.add_argument("--log-level", default="info", help="the services' log level (make run uses info)")
     parser.add_argument("--keep-data", action="store_true", help="keep the mesh's data dir under bench/results/tmp/")
+    parser.add_argument("--profile", default="", metavar="SCENARIO@RATE",
+                        help=f"instead of sweeping, offer one scenario ({', '.join(PROFILABLE)}) at RATE req/s "
+                             "while py-spy samples every service (bench/profile.py)")
+    parser.add_argument("--profile-seconds", type=float, default=30.0, help="how long --profile samples")
     args = parser.parse_args(argv)
     mode = TINY if args.tiny else QUICK if args.quick else FULL
     only = {name.strip() for name in args.only.split(",") if name.strip()} or None
     unknown = (only or set()) - set(ALL_NAMES)
     if unknown:
         parser.error(f"unknown scenarios: {', '.join(sorted(unknown))}")
+    profile = None
+    if args.profile:
+        name, _, rate = args.profile.partition("@")
+        if name not in PROFILABLE or not rate.replace(".", "", 1).isdigit() or float(rate) <= 0:
+            parser.error(f"--profile takes SCENARIO@RATE, SCENARIO one of {', '.join(PROFILABLE)}, e.g. home_timeline@70")
+        if only:
+            parser.error("--profile runs one scenario: leave --only out")
+        profile = (name, float(rate), args.profile_seconds)
+        only = {name}
     runner = Runner(mode, args.seed, out_dir=args.out_dir, only=only, keep_data=args.keep_data,
-                    workers=args.workers or None, log_level=args.log_level, say=lambda m: print(m, flush=True))
+                    workers=args.workers or None, log_level=args.log_level, say=lambda m: print(m, flush=True),
+                    profile=profile)
     asyncio.run(runner.run())
     return 1 if runner.results.get("aborted") else 0
 

@@ -131,6 +131,33 @@ def markdown_summary(results: Mapping[str, Any]) -> str:
     return "\n".join(lines) + "\n"
 
 
+def _profile(found: Mapping[str, Any] | None) -> list[str]:
+    if not found:
+        return []
+    step = found.get("step") or {}
+    lines = [f"## Profile: {found['scenario']} at {_num(found['rate'])}/s for {_num(found['seconds'])} s", "",
+             f"{found['tool']}. The step: p50 / p95 / p99 {_num(step.get('p50_ms'), 1)} / {_num(step.get('p95_ms'), 1)} / "
+             f"{_num(step.get('p99_ms'), 1)} ms, {step.get('errors', 0)} errors, "
+             f"{_num(step.get('cpu_ms_per_request'), 2)} CPU-ms per request; CPU-ms per request by process: "
+             + ", ".join(f"{n} {_num(v, 2)}" for n, v in (found.get("cpu_ms_per_request_by_process") or {}).items()),
+             ""]
+    for name, summary in found["processes"].items():
+        if "error" in summary:
+            lines += [f"### {name}: {summary['error']}", ""]
+            continue
+        lines += [f"### {name}: {summary['samples']:,} busy samples ({summary['busy_s']} s)", "",
+                  "By layer (the innermost frame outside the standard library): "
+                  + ", ".join(f"{layer} {pct} %" for layer, _, pct in summary["by_layer"]), "",
+                  "| own samples (leaf frame) | % | Chirp's functions, inclusive | % |", "|---|---|---|---|"]
+        own, mine = summary["top_own"], summary["top_chirp_inclusive"]
+        for k in range(max(len(own), len(mine))):
+            left = own[k] if k < len(own) else ["", None, None]
+            right = mine[k] if k < len(mine) else ["", None, None]
+            lines.append(f"| `{left[0]}` | {_num(left[2], 1)} | `{right[0]}` | {_num(right[2], 1)} |")
+        lines.append("")
+    return lines
+
+
 def _cold_start_summary(cold: Mapping[str, Any] | None) -> list[str]:
     if not cold:
         return [""]
@@ -229,6 +256,7 @@ def markdown(results: Mapping[str, Any]) -> str:
                       f"{_num(cold['p99_ms'], 1)} / {_num(cold['max_ms'], 1)} ms, "
                       f"{_num(cold.get('cpu_ms_per_request'), 2)} CPU-ms each. RPCs per cold read:", "",
                       *_rpc_table(cold.get("server_rpcs") or {}), *_timeline_pages(cold.get("timeline_pages"))]
+    lines += _profile(results.get("profile"))
     procs = results.get("processes", {})
     if procs.get("peak_rss_mb"):
         lines += ["## Peak RSS of each process (VmHWM, MiB)", "",

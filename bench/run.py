@@ -17,7 +17,7 @@ from typing import Any
 
 import grpc
 
-from bench import metrics, procstats, report
+from bench import metrics, procstats, profile, report
 from bench.ceiling import Ceiling
 from bench.dataset import build_graph
 from bench.loadgen import StepSpec, WorkerPool
@@ -147,8 +147,10 @@ def _seed_for(*parts: object) -> int:
 
 class Runner:
     def __init__(self, mode: Mode, seed: int, *, out_dir: Path, only: set[str] | None, keep_data: bool,
-                 workers: int | None, log_level: str, say: Callable[[str], None]) -> None:
+                 workers: int | None, log_level: str, say: Callable[[str], None],
+                 profile: tuple[str, float, float] | None = None) -> None:
         self.mode = mode
+        self.profile = profile  # (scenario, rate, seconds): sample the services at one rate instead of sweeping
         self.seed = seed
         self.out_dir = out_dir
         self.only = only
@@ -158,7 +160,7 @@ class Runner:
         self.say = say
         self.commit = read_commit()
         self.date = dt.datetime.now(dt.UTC).strftime("%Y-%m-%d")
-        suffix = "" if mode.name == "full" else f"-{mode.name}"
+        suffix = ("" if mode.name == "full" else f"-{mode.name}") + (f"-profile-{profile[0]}" if profile else "")
         self.stem = f"{self.date}-{self.commit}{suffix}"
         self.tmp = RESULTS / "tmp" / f"{self.stem}-{os.getpid()}"
         self.results: dict[str, Any] = {}
@@ -474,6 +476,9 @@ class Runner:
             self.results["cold_start"] = self.cold_start
             say(f"    cold start: p50 {self.cold_start['p50_ms']} p95 {self.cold_start['p95_ms']} "
                 f"p99 {self.cold_start['p99_ms']} ms, {self.cold_start['errors'] or 'no'} errors")
+        if self.profile is not None:
+            await self._profile(availability)
+            return
         for scenario in SWEEPS:
             if not self.wanted(scenario.name):
                 continue
@@ -583,6 +588,35 @@ class Runner:
             # The celebrity scenario reads at fractions of this: the best rate, else the lowest tried.
             self.home_rate = entry["max_rate_within_bound"] or min((s["offered_rate"] for s in steps), default=0.0)
         self.results["scenarios"].append(entry)
+
+    # --- profile ---
+
+    async def _profile(self, availability: Mapping[str, str | None]) -> None:
+        """One step of one scenario at a fixed rate while py-spy samples every service (bench/profile.py)."""
+        assert self.mesh is not None and self.profile is not None
+        name, rate, seconds = self.profile
+        scenario = next(s for s in SWEEPS if s.name == name)
+        reason = self.reason_missing(scenario, availability)
+        if reason is not None:
+            self.results["profile"] = {"scenario": name, "available": False, "reason": reason}
+            self.say(f"  {scenario.title}: {reason}")
+            return
+        services = {s.name for s in SERVICES}
+        pids = {n: p for n, p in self.mesh_pids().items() if n in services}
+        self.say(f"profiling {scenario.title} at {rate:.0f}/s for {seconds:.0f} s (py-spy on {', '.join(pids)}) ...")
+        params = {"viewers": self.active} if scenario.workload in TIMELINE_WORKLOADS and self.active else None
+        recording = asyncio.create_task(profile.record(pids, seconds, self.tmp / "profile"))
+        step = await self.step(scenario, rate, port=self.mesh.ports.edge, procs=self.mesh_pids, params=params,
+                               duration_s=seconds)
+        raws = await recording
+        answered = max(step["ok"], 1)
+        self.results["profile"] = {
+            "scenario": name, "rate": rate, "seconds": seconds, "available": True,
+            "tool": f"py-spy record --rate {profile.SAMPLE_RATE_HZ} --format raw --nonblocking, on each service process",
+            "step": {k: v for k, v in step.items() if k != "by_op"},
+            "cpu_ms_per_request_by_process": {n: round(1000 * s / answered, 2) for n, s in step["cpu_s"].items()},
+            "processes": {n: profile.summarize(r) if isinstance(r, Path) else {"error": r} for n, r in raws.items()},
+        }
 
     # --- fan-out ---
 

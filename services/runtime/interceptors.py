@@ -15,6 +15,7 @@ from typing import Any
 
 import grpc
 import structlog
+from redis import exceptions as redis_errors
 from google.protobuf import any_pb2
 from google.rpc import error_details_pb2, status_pb2
 from grpc_status import rpc_status
@@ -22,7 +23,7 @@ from prometheus_client import Counter, Histogram
 
 from chirp.api.v1 import annotations_pb2
 from services.runtime import auth
-from services.runtime.errors import ChirpError, Code, Unauthenticated
+from services.runtime.errors import ChirpError, Code, Unauthenticated, Unavailable
 
 log = structlog.get_logger("chirp.rpc")
 
@@ -168,6 +169,8 @@ class ErrorMappingInterceptor(ScopedInterceptor):
 
     An unexpected exception becomes INTERNAL with a generic message, and its detail goes only to
     the log. NotImplementedError, which generated servicer bases raise, becomes UNIMPLEMENTED.
+    Valkey that cannot be reached or answers too late (no free connection in time, a timeout) is
+    a dependency that is down or slow, not a bug: UNAVAILABLE (503), worth retrying.
     """
 
     def __init__(self, service: str) -> None:
@@ -186,6 +189,10 @@ class ErrorMappingInterceptor(ScopedInterceptor):
                 context,
                 _Unimplemented("NOT_IMPLEMENTED", f"{method.rsplit('/', 1)[-1]} is not available yet."),
             )
+        except (redis_errors.ConnectionError, redis_errors.TimeoutError) as exc:
+            log.warning("valkey unavailable", error=repr(exc))
+            await self._abort(context, Unavailable("HOT_STORE_UNAVAILABLE",
+                                                   "A data store is not answering right now; try again shortly."))
         except Exception:
             log.exception("unhandled error")
             await self._abort(context, _Internal("INTERNAL", "Something went wrong on our side; please try again."))

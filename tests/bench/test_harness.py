@@ -78,3 +78,28 @@ def test_tiny_run_writes_every_scenario(tmp_path: Path) -> None:
         assert home["timeline_pages"]["home"]["candidates_per_page"].get("shown", 0) > 0
         assert "cold starts" in (tmp_path / result_file.name.replace(".json", ".md")).read_text()
     assert result["processes"]["peak_rss_mb"]["envoy"] > 0
+
+
+@pytest.mark.timeout(240)
+def test_tiny_profile_samples_every_service_or_says_why_not(tmp_path: Path) -> None:
+    run = subprocess.run(
+        [sys.executable, "-m", "bench", "--tiny", "--profile", "home_timeline@10", "--profile-seconds", "2",
+         "--out-dir", str(tmp_path)],
+        cwd=ROOT, capture_output=True, text=True, timeout=230,
+    )
+    assert run.returncode == 0, run.stdout[-4000:] + run.stderr[-4000:]
+    [result_file] = tmp_path.glob("*-tiny-profile-home_timeline.json")
+    result = json.loads(result_file.read_text())
+    assert "aborted" not in result and result["scenarios"] == []  # one step, no sweep
+    found = result["profile"]
+    assert found["scenario"] == "home_timeline" and found["available"] and found["step"]["ok"] > 0
+    assert set(found["processes"]) >= {"timeline", "tweet", "user", "graph", "engagement"}
+    for name, summary in found["processes"].items():
+        # Without py-spy (it comes with the bench extras) or the right to trace, each says why.
+        assert isinstance(summary.get("error"), str) or isinstance(summary.get("samples"), int), (name, summary)
+    sampled = [s for s in found["processes"].values() if "error" not in s]
+    if sampled:
+        timeline = found["processes"]["timeline"]
+        assert timeline["samples"] > 0 and timeline["top_own"]
+        assert sum(n for _, n, _ in timeline["by_layer"]) == timeline["samples"]  # every sample charged once
+    assert "## Profile: home_timeline" in (tmp_path / result_file.name.replace(".json", ".md")).read_text()
