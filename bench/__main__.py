@@ -43,6 +43,8 @@ def main(argv: list[str] | None = None) -> int:
             parser.error(f"--profile takes SCENARIO@RATE, SCENARIO one of {', '.join(PROFILABLE)}, e.g. home_timeline@70")
         if only:
             parser.error("--profile runs one scenario: leave --only out")
+        if args.profile_seconds <= 0:
+            parser.error("--profile-seconds must be above 0")
         profile = (name, float(rate), args.profile_seconds)
         only = {name}
     runner = Runner(mode, args.seed, out_dir=args.out_dir, only=only, keep_data=args.keep_data,

@@ -46,13 +46,15 @@ def py_spy() -> str | None:
     return str(beside) if beside.exists() else shutil.which("py-spy")
 
 
-async def record(pids: dict[str, int], seconds: float, out_dir: Path) -> dict[str, Path | str]:
-    """Samples each process for `seconds`, all at once; returns each one's raw (collapsed) stacks
-    file, or why there is none."""
+async def record(pids: dict[str, int], seconds: float, out_dir: Path, *, delay_s: float = 0.0
+                 ) -> dict[str, Path | str]:
+    """Samples each process for `seconds` from `delay_s` on (when the load starts), all at once;
+    returns each one's raw (collapsed) stacks file, or why there is none."""
     executable = py_spy()
     if executable is None:
         return {name: "py-spy is not installed (pip install -e '.[bench]')" for name in pids}
     out_dir.mkdir(parents=True, exist_ok=True)
+    await asyncio.sleep(delay_s)
 
     async def one(name: str, pid: int) -> Path | str:
         output = out_dir / f"{name}.txt"

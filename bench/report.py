@@ -134,6 +134,8 @@ def markdown_summary(results: Mapping[str, Any]) -> str:
 def _profile(found: Mapping[str, Any] | None) -> list[str]:
     if not found:
         return []
+    if not found.get("available"):
+        return [f"## Profile: {found['scenario']}", "", found["reason"], ""]
     step = found.get("step") or {}
     lines = [f"## Profile: {found['scenario']} at {_num(found['rate'])}/s for {_num(found['seconds'])} s", "",
              f"{found['tool']}. The step: p50 / p95 / p99 {_num(step.get('p50_ms'), 1)} / {_num(step.get('p95_ms'), 1)} / "

@@ -189,6 +189,12 @@ class Runner:
     def all_pids(self) -> dict[str, int]:
         return {**self.mesh_pids(), **self.ceiling_pids()}
 
+    @property
+    def lead_s(self) -> float:
+        """How long before a step's load starts: time for the workers to get the spec, load the data
+        and open their connections."""
+        return 0.3 if self.mode.step_s <= 2 else 0.6
+
     def wanted(self, name: str) -> bool:
         return self.only is None or name in self.only
 
@@ -200,8 +206,7 @@ class Runner:
         assert self.pool is not None
         duration = duration_s or min(max(self.mode.step_s, self.mode.min_requests / rate), self.mode.long_step_s)
         n = self.pool.size
-        # Time for the workers to get the spec, load the data and open their connections.
-        start_at = time.time() + (0.3 if self.mode.step_s <= 2 else 0.6)
+        start_at = time.time() + self.lead_s
         specs = [
             StepSpec(
                 workload=scenario.workload, protocol="http" if scenario.protocol == "json" else "grpc", port=port,
@@ -605,7 +610,7 @@ class Runner:
         pids = {n: p for n, p in self.mesh_pids().items() if n in services}
         self.say(f"profiling {scenario.title} at {rate:.0f}/s for {seconds:.0f} s (py-spy on {', '.join(pids)}) ...")
         params = {"viewers": self.active} if scenario.workload in TIMELINE_WORKLOADS and self.active else None
-        recording = asyncio.create_task(profile.record(pids, seconds, self.tmp / "profile"))
+        recording = asyncio.create_task(profile.record(pids, seconds, self.tmp / "profile", delay_s=self.lead_s))
         step = await self.step(scenario, rate, port=self.mesh.ports.edge, procs=self.mesh_pids, params=params,
                                duration_s=seconds)
         raws = await recording

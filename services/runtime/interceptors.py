@@ -15,11 +15,11 @@ from typing import Any
 
 import grpc
 import structlog
-from redis import exceptions as redis_errors
 from google.protobuf import any_pb2
 from google.rpc import error_details_pb2, status_pb2
 from grpc_status import rpc_status
 from prometheus_client import Counter, Histogram
+from redis import exceptions as redis_errors
 
 from chirp.api.v1 import annotations_pb2
 from services.runtime import auth
@@ -189,17 +189,25 @@ class ErrorMappingInterceptor(ScopedInterceptor):
                 context,
                 _Unimplemented("NOT_IMPLEMENTED", f"{method.rsplit('/', 1)[-1]} is not available yet."),
             )
-        except (redis_errors.ConnectionError, redis_errors.TimeoutError) as exc:
-            log.warning("valkey unavailable", error=repr(exc))
-            await self._abort(context, Unavailable("HOT_STORE_UNAVAILABLE",
-                                                   "A data store is not answering right now; try again shortly."))
-        except Exception:
-            log.exception("unhandled error")
-            await self._abort(context, _Internal("INTERNAL", "Something went wrong on our side; please try again."))
+        except Exception as exc:
+            if _hot_store_unavailable(exc):
+                log.warning("valkey unavailable", error=repr(exc))
+                await self._abort(context, Unavailable("HOT_STORE_UNAVAILABLE",
+                                                       "A data store is not answering right now; try again shortly."))
+            else:
+                log.exception("unhandled error")
+                await self._abort(context, _Internal("INTERNAL", "Something went wrong on our side; please try again."))
 
     async def _abort(self, context: grpc.aio.ServicerContext, error: ChirpError) -> None:
         status = status_for(error, self._domain)
         await context.abort(status.code, status.details, status.trailing_metadata)
+
+
+def _hot_store_unavailable(error: Exception) -> bool:
+    """Valkey out of reach or too slow: no free pooled connection in time, a refused connection, a
+    timeout. Not a wrong password (also a ConnectionError): no retry fixes that."""
+    return (isinstance(error, redis_errors.ConnectionError | redis_errors.TimeoutError)
+            and not isinstance(error, redis_errors.AuthenticationError))
 
 
 class _Unimplemented(ChirpError):

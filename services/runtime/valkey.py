@@ -22,4 +22,4 @@ def connect(url: str, *, max_connections: int = 64) -> redis.Redis:
         health_check_interval=30,
         decode_responses=False,
     )
-    return redis.Redis(connection_pool=pool)
+    return redis.Redis.from_pool(pool)  # the client owns the pool: closing it disconnects them all

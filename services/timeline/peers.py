@@ -10,7 +10,7 @@ from dataclasses import dataclass
 from typing import TypeVar
 
 from chirp.engagement.v1 import engagement_pb2, engagement_service_pb2, engagement_service_pb2_grpc
-from chirp.graph.v1 import graph_service_pb2, graph_service_pb2_grpc
+from chirp.graph.v1 import graph_pb2, graph_service_pb2, graph_service_pb2_grpc
 from chirp.tweet.v1 import tweet_pb2, tweet_service_pb2, tweet_service_pb2_grpc
 from chirp.user.v1 import user_pb2, user_service_pb2, user_service_pb2_grpc
 from services.runtime.clients import DEFAULT_DEADLINE_S, downstream
@@ -46,6 +46,10 @@ class UserClient:
         return await _batched("user", user_ids, call)
 
 
+def relation_of(relationship: graph_pb2.Relationship) -> Relation:
+    return Relation(relationship.following, relationship.blocking, relationship.blocked_by, relationship.muting)
+
+
 class GraphClient:
     def __init__(self, stub: graph_service_pb2_grpc.GraphServiceStub, deadline_s: float = DEFAULT_DEADLINE_S) -> None:
         self._stub = stub
@@ -58,8 +62,7 @@ class GraphClient:
             reply = await self._stub.BatchGetRelationships(
                 graph_service_pb2.BatchGetRelationshipsRequest(viewer_id=viewer_id, target_ids=chunk),
                 timeout=self._deadline_s)
-            return {uid: Relation(r.following, r.blocking, r.blocked_by, r.muting)
-                    for uid, r in reply.relationships.items()}
+            return {uid: relation_of(r) for uid, r in reply.relationships.items()}
 
         return await _batched("graph", (i for i in user_ids if i != viewer_id), call)
 
@@ -132,8 +135,7 @@ class TweetClient:
                                                         account_ids=accounts),
                 timeout=self._deadline_s)
             profiles.update(reply.profiles)
-            relations.update((uid, Relation(r.following, r.blocking, r.blocked_by, r.muting))
-                             for uid, r in reply.relationships.items())
+            relations.update((uid, relation_of(r)) for uid, r in reply.relationships.items())
             return reply.tweets
 
         tweets = await _batched("tweet", tweet_ids, call)

@@ -63,3 +63,5 @@ async def test_valkey_down_or_slow_is_unavailable_not_internal(error: BaseExcept
 async def test_a_chirp_error_keeps_its_code_and_reason_and_a_bug_is_internal() -> None:
     assert await answer(NotFound("TWEET_NOT_FOUND", "No such tweet.")) == (grpc.StatusCode.NOT_FOUND, "TWEET_NOT_FOUND")
     assert await answer(KeyError("oops")) == (grpc.StatusCode.INTERNAL, "INTERNAL")
+    # A ConnectionError too, but a wrong Valkey password is a configuration bug, not worth a retry.
+    assert await answer(redis_errors.AuthenticationError("WRONGPASS")) == (grpc.StatusCode.INTERNAL, "INTERNAL")

@@ -69,7 +69,9 @@ class EngagementStore(Protocol):
     async def load_marks(self, marks: Sequence[Mark]) -> int:
         """The bulk path, for loading a corpus (a migration, a benchmark's dataset): puts each mark as
         `add` would, rows and counter, but with no events; a mark whose account has one of its kind
-        on that tweet already is skipped. Returns how many it put; loading again puts nothing.
+        on that tweet already is skipped. Returns how many it put; loading again puts nothing. It
+        loads into a store that has not seen those marks: one removed since its first load (an
+        unlike) is put back, since no tombstone of it is kept.
         SQLite: one transaction per call. ScyllaDB: `add`'s own path, many in flight."""
 
     async def load_children(self, children: Sequence[ChildTweet]) -> int:

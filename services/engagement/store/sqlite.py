@@ -156,13 +156,7 @@ class SqliteEngagementStore:
 
     async def load_children(self, children: Sequence[ChildTweet]) -> int:
         def write(conn: sqlite3.Connection) -> int:
-            recorded = 0
-            for child in children:
-                if conn.execute("INSERT OR IGNORE INTO counted_tweets (tweet_id, reply_to_id, quote_id, deleted)"
-                                " VALUES (?, ?, ?, 0)", (child.tweet_id, child.reply_to_id, child.quote_id)).rowcount:
-                    _count_child(conn, child, 1)
-                    recorded += 1
-            return recorded
+            return sum(_record_child(conn, child) for child in children)
 
         return await self._db.transaction(write) if children else 0
 
@@ -179,15 +173,7 @@ class SqliteEngagementStore:
         return await self._db.read(lambda conn: _page(conn, sql, user_id, after, limit))
 
     async def count_created(self, child: ChildTweet) -> bool:
-        def write(conn: sqlite3.Connection) -> bool:
-            recorded = conn.execute(
-                "INSERT OR IGNORE INTO counted_tweets (tweet_id, reply_to_id, quote_id, deleted) VALUES (?, ?, ?, 0)",
-                (child.tweet_id, child.reply_to_id, child.quote_id)).rowcount
-            if recorded:
-                _count_child(conn, child, 1)
-            return bool(recorded)
-
-        return await self._db.transaction(write)
+        return await self._db.transaction(lambda conn: _record_child(conn, child))
 
     async def count_deleted(self, child: ChildTweet) -> bool:
         def write(conn: sqlite3.Connection) -> bool:
@@ -208,6 +194,16 @@ class SqliteEngagementStore:
 
     async def close(self) -> None:
         await self._db.close()
+
+
+def _record_child(conn: sqlite3.Connection, child: ChildTweet) -> bool:
+    """Records a live child and counts it on its parents, unless it is recorded already (live or not)."""
+    recorded = conn.execute(
+        "INSERT OR IGNORE INTO counted_tweets (tweet_id, reply_to_id, quote_id, deleted) VALUES (?, ?, ?, 0)",
+        (child.tweet_id, child.reply_to_id, child.quote_id)).rowcount
+    if recorded:
+        _count_child(conn, child, 1)
+    return bool(recorded)
 
 
 def _count_child(conn: sqlite3.Connection, child: ChildTweet, delta: int) -> None:

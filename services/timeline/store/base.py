@@ -39,7 +39,7 @@ class TimelineStore(Protocol):
 
     async def add_user_entries(self, entries: Sequence[Entry]) -> None:
         """Indexes many entries, each in its owner's user timeline, in batches (the bulk path for
-        loading a corpus); present ones stay as they are."""
+        loading a corpus); present ones stay as they are, removed ones are put back."""
 
     async def remove_user_entry(self, entry: Entry) -> None:
         """Removes an entry from its owner's user timeline; absent is no error."""

@@ -83,8 +83,9 @@ class TweetStore(Protocol):
         stored; loading the same tweets again stores and counts nothing. Whoever derives data from
         tweet events (engagement's reply counts, timelines) is loaded through its own bulk path.
         SQLite: one transaction per call. ScyllaDB: a read of each id, then each new tweet's rows
-        in a logged batch and its author's counter, many in flight; a load that fails part way is
-        run again (stored tweets are skipped; a counter whose update failed is off by those)."""
+        in a logged batch and, once they are in, its author's counter, many in flight, as
+        create_tweet does; a load that fails part way is run again (stored tweets are skipped),
+        and a counter update that failed is repaired by recount_tweet_counts."""
 
     async def tweet_for_key(self, author_id: int, idempotency_key: str) -> Tweet | None:
         """The tweet (live or gone) an earlier create by author_id made with this key, or None."""

@@ -694,9 +694,12 @@ class ScyllaTweetStore(SweptScyllaStore):
         given = list({t.id: t for t in tweets}.values())
         stored = await gather_limited(first_row(self._db, select_tweet(t.id)) for t in given)
         fresh = [t for t, row in zip(given, stored) if row is None]
-        await gather_limited(self._db.batch(create_writes(content_of(t))) for t in fresh)
-        per_author = collections.Counter(t.author_id for t in fresh)
-        await gather_limited(self._count_tweets(author_id, n) for author_id, n in per_author.items())
+
+        async def load(tweet: Tweet) -> None:
+            await self._db.batch(create_writes(content_of(tweet)))
+            await self._count_tweets(tweet.author_id, +1)  # as create_tweet counts: once its rows are in
+
+        await gather_limited(load(t) for t in fresh)
         return len(fresh)
 
     async def _claim(self, content: Mapping[str, Any], key: str, txn: uuid.UUID,
