@@ -20,7 +20,7 @@ from typing import Any
 import grpc
 
 from bench.echo import HTTP_PATH, METHOD_PATH, SERVICE, EchoTypes, compile_descriptor_set
-from services.runtime.mesh import _http_get, _venv_binary, free_port, tcp_open, wait_for
+from services.runtime.mesh import _http_get, _venv_binary, distinct_free_ports, tcp_open, wait_for
 from services.runtime.supervisor import ProcessSpec, Supervisor
 
 TEMPLATE = Path(__file__).resolve().parent / "envoy" / "ceiling.yaml.tmpl"
@@ -79,9 +79,11 @@ class Ceiling:
     work_dir: Path
     jwt_issuer: str = "chirp"
     jwt_audience: str = "chirp"
-    edge_port: int = field(default_factory=free_port)
-    admin_port: int = field(default_factory=free_port)
-    echo_port: int = field(default_factory=free_port)
+    # Chosen by start(), right before they are bound: ports chosen earlier (before the mesh starts,
+    # whose processes open many connections) may meanwhile be taken as some connection's local port.
+    edge_port: int = 0
+    admin_port: int = 0
+    echo_port: int = 0
     supervisor: Supervisor = field(default_factory=Supervisor)
     token: str = ""
     descriptor: Path = Path()
@@ -99,6 +101,7 @@ class Ceiling:
 
         self.work_dir.mkdir(parents=True, exist_ok=True)
         self.descriptor = compile_descriptor_set(self.work_dir / "echo.binpb")
+        self.edge_port, self.admin_port, self.echo_port = distinct_free_ports(3)
         key = SigningKey.generate()
         issuer = TokenIssuer([key], issuer=self.jwt_issuer, audience=self.jwt_audience, ttl_s=3 * 3600)
         self.token = issuer.issue(1, "bench-ceiling").token

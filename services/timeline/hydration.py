@@ -6,7 +6,9 @@ BatchGetEngagement: never a call per entry. The tweet service applies visibility
 quoted tweet, and since it reads the authors' profiles and the viewer's relationships to do so, it
 answers them too (include_accounts), with those of the retweeters the window names: asking the
 user and graph services again would cost two more calls a window for the same answers. Tweets
-read elsewhere (`known`) take one BatchGetRelationships and one BatchGetUsers instead.
+read elsewhere (`known`) take one BatchGetRelationships and one BatchGetUsers instead. Tweets read
+with their accounts already (`read`: a user timeline's ListUserTweets answers the owner's tweets
+so) are taken as they are, and BatchGetTweets asks only for the rest, or is not called at all.
 
 It runs in two steps: `shown` decides which entries of a window the viewer is shown, and `items`
 hydrates the ones a page takes, so the window's spare candidates cost no counts and no messages.
@@ -29,7 +31,7 @@ from services.runtime.errors import Unavailable
 from services.runtime.logging import get_logger
 from services.timeline import domain, metrics
 from services.timeline.domain import Entry, Policy, Relation
-from services.timeline.peers import EngagementClient, GraphClient, TweetClient, UserClient
+from services.timeline.peers import EngagementClient, GraphClient, Read, TweetClient, UserClient
 
 log = get_logger("chirp.timeline.hydration")
 
@@ -100,15 +102,17 @@ class Hydrator:
         policy: Policy,
         filter_: str = "",
         known: Mapping[int, tweet_pb2.Tweet] | None = None,
+        read: Read | None = None,
     ) -> Shown:
-        """Which of the entries the viewer is shown. `known` holds tweets already read for the viewer."""
+        """Which of the entries the viewer is shown. `known` holds tweets already read for the viewer,
+        whose accounts are asked for here; `read` holds tweets already read for the viewer with their
+        accounts, and only the entries it lacks are asked for."""
         if not entries:
             return Shown(policy, {}, {})
         outcomes: Counter[str] = Counter()
         if known is None:
-            read = await self._tweets.tweets_with_accounts(
-                viewer, (e.tweet_id for e in entries), (e.retweeter_id for e in entries if e.is_retweet))
-            tweets, profiles, relations = read.tweets, read.profiles, read.relations
+            answered = await self._read(viewer, entries, read or Read({}, {}, {}))
+            tweets, profiles, relations = answered.tweets, answered.profiles, answered.relations
         else:
             tweets = dict(known)
             authors = [t.author_id for t in tweets.values()]
@@ -138,6 +142,17 @@ class Hydrator:
             shown[entry.key] = tweet
         _count(policy, outcomes)
         return Shown(policy, shown, profiles)
+
+    async def _read(self, viewer: int, entries: Sequence[Entry], read: Read) -> Read:
+        """The entries' tweets and accounts: those in `read`, and one BatchGetTweets for the rest."""
+        missing = [e for e in entries if e.tweet_id not in read.tweets]
+        if not missing:
+            return read
+        fetched = await self._tweets.tweets_with_accounts(
+            viewer, (e.tweet_id for e in missing),
+            (e.retweeter_id for e in missing if e.is_retweet and e.retweeter_id not in read.profiles))
+        return Read({**read.tweets, **fetched.tweets}, {**read.profiles, **fetched.profiles},
+                    {**read.relations, **fetched.relations})
 
     async def items(self, viewer: int, entries: Sequence[Entry], shown: Shown) -> list[timeline_pb2.TimelineItem]:
         """The entries, all of them in `shown`, hydrated with their counts, in the order given."""

@@ -114,6 +114,17 @@ class Read:
     relations: dict[int, Relation]  # the viewer left out
 
 
+@dataclass(frozen=True)
+class Listed:
+    """An author's tweets as a viewer may see them, and what the tweet service learned of the
+    author (and of the quoted authors) to decide that."""
+
+    tweets: list[tweet_pb2.Tweet]
+    more: bool
+    profiles: dict[int, user_pb2.Profile]  # the live accounts only
+    relations: dict[int, Relation]  # the viewer left out
+
+
 class TweetClient:
     def __init__(self, stub: tweet_service_pb2_grpc.TweetServiceStub, deadline_s: float = DEFAULT_DEADLINE_S) -> None:
         self._stub = stub
@@ -151,6 +162,18 @@ class TweetClient:
                                                         limit=limit),
                 timeout=self._deadline_s)
         return list(reply.tweets), bool(reply.next_cursor)
+
+    async def user_tweets_with_accounts(self, user_id: int, viewer_id: int, *, until_id: int, limit: int) -> Listed:
+        """As user_tweets, with the author's profile (absent: the account is gone) and the viewer's
+        relation towards the author, which the tweet service reads to apply visibility anyway, even
+        when it lists nothing (ListUserTweets with include_accounts)."""
+        async with downstream("tweet"):
+            reply = await self._stub.ListUserTweets(
+                tweet_service_pb2.ListUserTweetsRequest(user_id=user_id, viewer_id=viewer_id, until_id=until_id,
+                                                        limit=limit, include_accounts=True),
+                timeout=self._deadline_s)
+        return Listed(list(reply.tweets), bool(reply.next_cursor), dict(reply.profiles),
+                      {uid: relation_of(r) for uid, r in reply.relationships.items()})
 
     async def tweet_counts(self, user_ids: Iterable[int]) -> dict[int, int]:
         """How many live tweets each account has posted (BatchGetTweetCounts: a counter read)."""

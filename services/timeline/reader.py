@@ -10,6 +10,8 @@ fan-out on write alone would have produced:
   fanned out, so their entries are merged in here.
 A user timeline's candidates are the account's entries in the user timeline index (tweets and
 retweets) merged with its tweets from the tweet service (so a fresh tweet shows at once there too).
+That listing also answers the owner's profile and the viewer's relationship, which decide access,
+and its tweets need no second read to be hydrated.
 """
 
 from __future__ import annotations
@@ -19,11 +21,12 @@ from collections.abc import Awaitable, Callable, Sequence
 from typing import Protocol
 
 from chirp.timeline.v1 import timeline_pb2
+from chirp.user.v1 import user_pb2
 from services.timeline import domain, metrics
 from services.timeline.cache import Followees, TimelineCache
-from services.timeline.domain import Batch, Entry, Policy, Position
+from services.timeline.domain import Batch, Entry, Policy, Position, Relation
 from services.timeline.hydration import Hydrator
-from services.timeline.peers import GraphClient, TweetClient, UserClient
+from services.timeline.peers import GraphClient, Read, TweetClient, UserClient
 from services.timeline.store.base import TimelineStore
 
 Items = list[timeline_pb2.TimelineItem]
@@ -56,10 +59,47 @@ class TweetsSource:
         self._viewer_id = viewer_id
 
     async def below(self, key: str | None, limit: int) -> Batch:
-        until = Entry.from_key(key).entry_id if key is not None else 0
-        tweets, more = await self._tweets.user_tweets(self._user_id, self._viewer_id, until_id=until,
+        tweets, more = await self._tweets.user_tweets(self._user_id, self._viewer_id, until_id=_until(key),
                                                       limit=min(limit, domain.PAGE_MAX))
         return Batch([domain.tweet_entry(t.id, t.author_id) for t in tweets], more)
+
+
+class OwnerTweetsSource:
+    """A user timeline owner's tweets as the tweet service lists them for the viewer, asked with the
+    accounts it reads to apply visibility (include_accounts). `first` answers whether the viewer may
+    read the timeline at all; `read` keeps the tweets and accounts answered, so that hydration asks
+    only for the rest (the tweets the owner retweeted)."""
+
+    def __init__(self, tweets: TweetClient, owner_id: int, viewer_id: int) -> None:
+        self._tweets = tweets
+        self._owner_id = owner_id
+        self._viewer_id = viewer_id
+        self.read = Read({}, {}, {})
+        self._first: tuple[str | None, int, Batch] | None = None  # for the `below` that asks for it next
+
+    async def first(self, key: str | None, limit: int) -> tuple[user_pb2.Profile | None, Relation]:
+        """The owner's profile (None: the account is gone) and the viewer's relation towards the owner,
+        from reading the first batch below `key`."""
+        self._first = (key, limit, await self._list(key, limit))
+        return self.read.profiles.get(self._owner_id), self.read.relations.get(self._owner_id, domain.NO_RELATION)
+
+    async def below(self, key: str | None, limit: int) -> Batch:
+        first, self._first = self._first, None
+        if first is not None and first[:2] == (key, limit):
+            return first[2]
+        return await self._list(key, limit)
+
+    async def _list(self, key: str | None, limit: int) -> Batch:
+        listed = await self._tweets.user_tweets_with_accounts(self._owner_id, self._viewer_id, until_id=_until(key),
+                                                              limit=min(limit, domain.PAGE_MAX))
+        self.read.tweets.update((t.id, t) for t in listed.tweets)
+        self.read.profiles.update(listed.profiles)
+        self.read.relations.update(listed.relations)
+        return Batch([domain.tweet_entry(t.id, t.author_id) for t in listed.tweets], listed.more)
+
+
+def _until(key: str | None) -> int:
+    return Entry.from_key(key).entry_id if key is not None else 0
 
 
 class TimelineReader:
@@ -162,10 +202,11 @@ class TimelineReader:
     # --- pages ------------------------------------------------------------------------------------
 
     async def _page(self, viewer: int, sources: Sequence[Source], position: Position | None, limit: int,
-                    filter_: str, policy: Policy) -> tuple[Items, Position | None]:
+                    filter_: str, policy: Policy, read: Read | None = None) -> tuple[Items, Position | None]:
         """A page of `limit` items below `position`. Windows of candidates are hydrated one after the
         other while filtering leaves the page short, up to SCAN_WINDOWS of them. The next position is
-        the last candidate consumed, so pages never overlap or skip, whatever arrives meanwhile."""
+        the last candidate consumed, so pages never overlap or skip, whatever arrives meanwhile.
+        `read` holds tweets and accounts a source has already read for the viewer."""
         size = domain.window_size(limit)
         seen = set(position.seen) if position else set()
         below = position.key if position else None
@@ -177,7 +218,7 @@ class TimelineReader:
             if not window.entries:
                 return items, None
             metrics.WINDOWS.labels(policy.value).inc()
-            shown = await self._hydrator.shown(viewer, window.entries, policy=policy, filter_=filter_)
+            shown = await self._hydrator.shown(viewer, window.entries, policy=policy, filter_=filter_, read=read)
             taken = domain.take(window.entries, shown.kept, limit - len(items), seen)
             items += await self._hydrator.items(viewer, taken.entries, shown)
             below = taken.last_key
@@ -211,13 +252,16 @@ class TimelineReader:
 
     async def profile(self, viewer: int, owner: int, position: Position | None, limit: int, filter_: str
                       ) -> tuple[Items, Position | None]:
-        profiles, relations = await asyncio.gather(self._users.profiles([owner]),
-                                                   self._graph.relations(viewer, [owner]))
-        found = profiles.get(owner)
+        # The tweet service looks the owner up to list the owner's tweets for the viewer anyway, so
+        # its answer for the first window decides access too: asking the user and graph services
+        # first would cost two more calls a page for the same answers. Nothing is hydrated before
+        # the check, and the tweet service lists nothing the viewer may not see.
+        owned = OwnerTweetsSource(self._tweets, owner, viewer)
+        found, relation = await owned.first(position.key if position else None, domain.window_size(limit))
         domain.check_profile_access(viewer, owner, exists=found is not None, private=bool(found and found.is_private),
-                                    relation=relations.get(owner, domain.NO_RELATION))
-        sources = [PartitionSource(self._store.user_entries, owner), TweetsSource(self._tweets, owner, viewer)]
-        return await self._page(viewer, sources, position, limit, filter_, Policy.PROFILE)
+                                    relation=relation)
+        sources = [PartitionSource(self._store.user_entries, owner), owned]
+        return await self._page(viewer, sources, position, limit, filter_, Policy.PROFILE, read=owned.read)
 
     async def require_user(self, user_id: int) -> None:
         if user_id not in await self._users.profiles([user_id]):

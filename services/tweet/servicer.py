@@ -261,12 +261,23 @@ class TweetServicer(tweet_service_pb2_grpc.TweetServiceServicer):
             return tweet_service_pb2.ListUserTweetsResponse()
         upper = min(i for i in (until, before) if i) if until or before else 0
         page = await self._store.user_tweets(request.user_id, since_id=since, until_id=upper, limit=size + 1)
-        shown = await self._reader.visible(max(request.viewer_id, 0), page[:size])
+        viewer = max(request.viewer_id, 0)
+        # The author is looked up even when nothing is listed, so that the answer can tell a
+        # timeline whether the viewer may read the author at all.
+        audience = Audience(viewer) if request.include_accounts else None
+        shown = await self._reader.visible(viewer, page[:size], audience,
+                                           also=[request.user_id] if audience is not None else ())
+        reply = tweet_service_pb2.ListUserTweetsResponse()
+        if audience is not None:
+            for uid, author in audience.authors.items():
+                reply.profiles[uid].CopyFrom(author.profile)
+            for uid, relationship in audience.relationships.items():
+                reply.relationships[uid].CopyFrom(relationship)
         if not shown:  # every tweet has the same author: an unknown or hidden one, or none
-            return tweet_service_pb2.ListUserTweetsResponse()
-        cursor = self._cursors.encode(scope, {"before": page[size - 1].id}) if len(page) > size else ""
-        return tweet_service_pb2.ListUserTweetsResponse(
-            tweets=[shown[t.id] for t in page[:size] if t.id in shown], next_cursor=cursor)
+            return reply
+        reply.tweets.extend(shown[t.id] for t in page[:size] if t.id in shown)
+        reply.next_cursor = self._cursors.encode(scope, {"before": page[size - 1].id}) if len(page) > size else ""
+        return reply
 
     async def ListRecentPopularTweets(
         self, request: tweet_service_pb2.ListRecentPopularTweetsRequest, context: object

@@ -433,6 +433,30 @@ async def test_a_normal_page_costs_one_round_of_batch_calls(mesh: Mesh) -> None:
     assert spent["chirp_timeline_page_windows_total:home"] == 1 and spent["BatchGetRelationships"] == 1, spent
 
 
+async def test_a_user_timeline_page_looks_the_owner_up_only_in_the_tweet_service(mesh: Mesh) -> None:
+    owner, other, viewer = await accounts(mesh, 3)
+    mine = [await post(mesh, owner, f"m{k}") for k in range(6)]
+    theirs = await post(mesh, other, "theirs")
+    await retweet(mesh, owner, theirs, other)
+    await shows(lambda: user_ids(mesh, viewer, owner, limit=100), [theirs, *mine[::-1]], "the user timeline")
+
+    first = await mesh.timeline.GetUserTimeline(TL.GetUserTimelineRequest(user_id=owner.id, limit=4),
+                                                metadata=viewer.metadata)
+    assert first.tweets[0].retweeted_by.id == owner.id and first.next_cursor
+    spent = await cost(user_ids(mesh, viewer, owner, limit=4))
+    # ListUserTweets (read-your-writes) answers the owner's tweets with the owner's profile and
+    # relationship, read behind it with one BatchGetUsers and one BatchGetRelationships: they decide
+    # access and hydrate the owner's tweets. Only the retweeted tweet takes a BatchGetTweets, whose
+    # visibility check asks about its author; then one BatchGetEngagement (not served here).
+    assert spent["chirp_timeline_page_windows_total:profile"] == 1, spent
+    assert (spent["ListUserTweets"], spent["BatchGetTweets"]) == (1, 1), spent
+    assert (spent["BatchGetUsers"], spent["BatchGetRelationships"]) == (2, 2), spent
+    spent = await cost(user_ids(mesh, viewer, owner, limit=4, cursor=first.next_cursor))
+    # The owner's own tweets only: nothing more to ask the tweet service.
+    assert spent["chirp_timeline_page_windows_total:profile"] == 1 and "BatchGetTweets" not in spent, spent
+    assert (spent["ListUserTweets"], spent["BatchGetUsers"], spent["BatchGetRelationships"]) == (1, 1, 1), spent
+
+
 async def _has(mesh: Mesh, reader: Account, n: int) -> bool:
     return len(await home_ids(mesh, reader, limit=100)) == n
 

@@ -374,6 +374,32 @@ async def test_batch_get_answers_the_accounts_it_read_without_asking_again(mesh:
                   grpc.StatusCode.INVALID_ARGUMENT, "TOO_MANY_IDS")
 
 
+async def test_listing_answers_the_author_it_read_even_when_it_lists_nothing(mesh: Mesh) -> None:
+    viewer, public, private, quoted = [await account(mesh, private=i == 2) for i in range(4)]
+    await follow(mesh, viewer, public)
+    await block(mesh, private, viewer)
+    original = await post(mesh, quoted, "original")
+    mine = await post(mesh, public, "look", quote_tweet_id=original.id)
+    counted = ("/chirp.user.v1.UserService/BatchGetUsers", "/chirp.graph.v1.GraphService/BatchGetRelationships")
+    before = {m: started(m) for m in counted}
+    reply = await mesh.tweets.ListUserTweets(T.ListUserTweetsRequest(user_id=public.id, viewer_id=viewer.id,
+                                                                     include_accounts=True))
+    assert {m: started(m) - count for m, count in before.items()} == {m: 1.0 for m in before}
+    plain = await mesh.tweets.ListUserTweets(T.ListUserTweetsRequest(user_id=public.id, viewer_id=viewer.id))
+    assert list(reply.tweets) == list(plain.tweets) and [t.id for t in reply.tweets] == [mine.id]
+    assert not plain.profiles and not plain.relationships  # only when asked
+    assert set(reply.profiles) == {public.id, quoted.id} and reply.relationships[public.id].following
+    hidden = await mesh.tweets.ListUserTweets(T.ListUserTweetsRequest(user_id=private.id, viewer_id=viewer.id,
+                                                                      include_accounts=True))
+    assert not hidden.tweets and hidden.profiles[private.id].is_private and hidden.relationships[private.id].blocked_by
+    silent = await mesh.tweets.ListUserTweets(T.ListUserTweetsRequest(user_id=viewer.id, viewer_id=viewer.id,
+                                                                      include_accounts=True))
+    assert not silent.tweets and set(silent.profiles) == {viewer.id} and not silent.relationships
+    gone = await mesh.tweets.ListUserTweets(T.ListUserTweetsRequest(user_id=2**62, viewer_id=viewer.id,
+                                                                    include_accounts=True))
+    assert not gone.tweets and not gone.profiles
+
+
 # --- replies --------------------------------------------------------------------------------------
 
 

@@ -165,28 +165,48 @@ class BatchGetTweetsResponse(_message.Message):
     def __init__(self, tweets: _Optional[_Mapping[int, _tweet_pb2.Tweet]] = ..., profiles: _Optional[_Mapping[int, _user_pb2.Profile]] = ..., relationships: _Optional[_Mapping[int, _graph_pb2.Relationship]] = ...) -> None: ...
 
 class ListUserTweetsRequest(_message.Message):
-    __slots__ = ("user_id", "viewer_id", "since_id", "until_id", "cursor", "limit")
+    __slots__ = ("user_id", "viewer_id", "since_id", "until_id", "cursor", "limit", "include_accounts")
     USER_ID_FIELD_NUMBER: _ClassVar[int]
     VIEWER_ID_FIELD_NUMBER: _ClassVar[int]
     SINCE_ID_FIELD_NUMBER: _ClassVar[int]
     UNTIL_ID_FIELD_NUMBER: _ClassVar[int]
     CURSOR_FIELD_NUMBER: _ClassVar[int]
     LIMIT_FIELD_NUMBER: _ClassVar[int]
+    INCLUDE_ACCOUNTS_FIELD_NUMBER: _ClassVar[int]
     user_id: int
     viewer_id: int
     since_id: int
     until_id: int
     cursor: str
     limit: int
-    def __init__(self, user_id: _Optional[int] = ..., viewer_id: _Optional[int] = ..., since_id: _Optional[int] = ..., until_id: _Optional[int] = ..., cursor: _Optional[str] = ..., limit: _Optional[int] = ...) -> None: ...
+    include_accounts: bool
+    def __init__(self, user_id: _Optional[int] = ..., viewer_id: _Optional[int] = ..., since_id: _Optional[int] = ..., until_id: _Optional[int] = ..., cursor: _Optional[str] = ..., limit: _Optional[int] = ..., include_accounts: _Optional[bool] = ...) -> None: ...
 
 class ListUserTweetsResponse(_message.Message):
-    __slots__ = ("tweets", "next_cursor")
+    __slots__ = ("tweets", "next_cursor", "profiles", "relationships")
+    class ProfilesEntry(_message.Message):
+        __slots__ = ("key", "value")
+        KEY_FIELD_NUMBER: _ClassVar[int]
+        VALUE_FIELD_NUMBER: _ClassVar[int]
+        key: int
+        value: _user_pb2.Profile
+        def __init__(self, key: _Optional[int] = ..., value: _Optional[_Union[_user_pb2.Profile, _Mapping]] = ...) -> None: ...
+    class RelationshipsEntry(_message.Message):
+        __slots__ = ("key", "value")
+        KEY_FIELD_NUMBER: _ClassVar[int]
+        VALUE_FIELD_NUMBER: _ClassVar[int]
+        key: int
+        value: _graph_pb2.Relationship
+        def __init__(self, key: _Optional[int] = ..., value: _Optional[_Union[_graph_pb2.Relationship, _Mapping]] = ...) -> None: ...
     TWEETS_FIELD_NUMBER: _ClassVar[int]
     NEXT_CURSOR_FIELD_NUMBER: _ClassVar[int]
+    PROFILES_FIELD_NUMBER: _ClassVar[int]
+    RELATIONSHIPS_FIELD_NUMBER: _ClassVar[int]
     tweets: _containers.RepeatedCompositeFieldContainer[_tweet_pb2.Tweet]
     next_cursor: str
-    def __init__(self, tweets: _Optional[_Iterable[_Union[_tweet_pb2.Tweet, _Mapping]]] = ..., next_cursor: _Optional[str] = ...) -> None: ...
+    profiles: _containers.MessageMap[int, _user_pb2.Profile]
+    relationships: _containers.MessageMap[int, _graph_pb2.Relationship]
+    def __init__(self, tweets: _Optional[_Iterable[_Union[_tweet_pb2.Tweet, _Mapping]]] = ..., next_cursor: _Optional[str] = ..., profiles: _Optional[_Mapping[int, _user_pb2.Profile]] = ..., relationships: _Optional[_Mapping[int, _graph_pb2.Relationship]] = ...) -> None: ...
 
 class ListRecentPopularTweetsRequest(_message.Message):
     __slots__ = ("limit",)

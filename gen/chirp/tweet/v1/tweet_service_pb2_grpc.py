@@ -221,7 +221,11 @@ class TweetServiceServicer:
         """Lists an author's tweets (replies and quotes included) in an id range,
         the newest first, as a viewer may see them, for fan-out on read and
         timeline rebuilds. The answer is empty when the author is unknown or
-        hidden from the viewer.
+        hidden from the viewer. With include_accounts it also answers the
+        author's profile and the viewer's relationship towards the author (and
+        those of the quoted authors), which it reads to apply visibility anyway,
+        even when no tweet is listed: a caller checking whether the viewer may
+        read the author need not ask again.
 
         Returns INVALID_ARGUMENT (INVALID_CURSOR) for a cursor this RPC did not
         issue for the same author and range.
